@@ -1,0 +1,14 @@
+/**
+ * Convlab's cell library: the one import a lesson needs.
+ *
+ * @example
+ * ```ts
+ * import * as cl from "convlab";
+ * console.log(cl.VERSION);
+ * ```
+ *
+ * @module
+ */
+
+/** The Convlab version, shown in outputs that record how they were made. */
+export const VERSION = "0.1.0";
