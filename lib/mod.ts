@@ -12,3 +12,13 @@
 
 /** The Convlab version, shown in outputs that record how they were made. */
 export const VERSION = "0.1.0";
+
+export { currentSeed, randomStream, seed } from "./random.ts";
+export {
+  DISPLAY,
+  type Displayable,
+  displayable,
+  inNotebook,
+  type MimeBundle,
+  show,
+} from "./display.ts";
