@@ -252,6 +252,9 @@ function conv2DBackpropFilter(args: unknown): Info {
     info;
   const { outChannels: o, filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } =
     info;
+  // The SIMD kernel vectorises over output channels and over kw·c filter taps; with few of
+  // either (LeNet-5's first layer: 6 channels out, 1 in) XNNPACK's convolution is faster.
+  if (o % 4 !== 0 || kw * c < 4) return s.finish(filterGradient(s, x, dy, info, false));
   const dw = backend.makeOutput(filterShape, "float32");
   backend.typedArrayFromHeap(dw).fill(0);
   const padded = ((oh - 1) * sh + kh) * ((ow - 1) * sw + kw) * c;

@@ -15,10 +15,6 @@
 
 typedef float f32;
 
-static inline v128_t splat_lane0(v128_t v) { return wasm_i32x4_shuffle(v, v, 0, 0, 0, 0); }
-static inline v128_t splat_lane1(v128_t v) { return wasm_i32x4_shuffle(v, v, 1, 1, 1, 1); }
-static inline v128_t splat_lane2(v128_t v) { return wasm_i32x4_shuffle(v, v, 2, 2, 2, 2); }
-static inline v128_t splat_lane3(v128_t v) { return wasm_i32x4_shuffle(v, v, 3, 3, 3, 3); }
 static inline v128_t madd(v128_t acc, v128_t a, v128_t b) {
   return wasm_f32x4_add(acc, wasm_f32x4_mul(a, b));
 }
@@ -72,11 +68,11 @@ void conv2d_filter_grad(const f32* x, const f32* dy, f32* dw, f32* scratch, int 
             const f32* xr = scratch + (long)(y * sh + ky) * row + q;
             const f32* gr = g + (long)y * ow * o + co;
             for (int xx = 0; xx < ow; xx++) {
-              v128_t xv = wasm_v128_load(xr + (long)xx * sw * c);
+              const f32* xv = xr + (long)xx * sw * c;
               v128_t g0 = wasm_v128_load(gr + (long)xx * o);
               v128_t g1 = wasm_v128_load(gr + (long)xx * o + 4);
-              v128_t s0 = splat_lane0(xv), s1 = splat_lane1(xv);
-              v128_t s2 = splat_lane2(xv), s3 = splat_lane3(xv);
+              v128_t s0 = wasm_v128_load32_splat(xv), s1 = wasm_v128_load32_splat(xv + 1);
+              v128_t s2 = wasm_v128_load32_splat(xv + 2), s3 = wasm_v128_load32_splat(xv + 3);
               a00 = madd(a00, s0, g0); a01 = madd(a01, s0, g1);
               a10 = madd(a10, s1, g0); a11 = madd(a11, s1, g1);
               a20 = madd(a20, s2, g0); a21 = madd(a21, s2, g1);
@@ -96,12 +92,12 @@ void conv2d_filter_grad(const f32* x, const f32* dy, f32* dw, f32* scratch, int 
             const f32* xr = scratch + (long)(y * sh + ky) * row + q;
             const f32* gr = g + (long)y * ow * o + co;
             for (int xx = 0; xx < ow; xx++) {
-              v128_t xv = wasm_v128_load(xr + (long)xx * sw * c);
+              const f32* xv = xr + (long)xx * sw * c;
               v128_t g0 = wasm_v128_load(gr + (long)xx * o);
-              a0 = madd(a0, splat_lane0(xv), g0);
-              a1 = madd(a1, splat_lane1(xv), g0);
-              a2 = madd(a2, splat_lane2(xv), g0);
-              a3 = madd(a3, splat_lane3(xv), g0);
+              a0 = madd(a0, wasm_v128_load32_splat(xv), g0);
+              a1 = madd(a1, wasm_v128_load32_splat(xv + 1), g0);
+              a2 = madd(a2, wasm_v128_load32_splat(xv + 2), g0);
+              a3 = madd(a3, wasm_v128_load32_splat(xv + 3), g0);
             }
           }
           wasm_v128_store(d, a0); wasm_v128_store(d + o, a1);
@@ -152,6 +148,12 @@ void conv2d_filter_grad(const f32* x, const f32* dy, f32* dw, f32* scratch, int 
 //   dx[n][oy·sh+ky−top][ox·sw+kx−left][ci] += Σ_co dy[n][oy][ox][co] · w[ky][kx][ci][co]
 // wt: the filter as [kh][co][q = kx·c + ci] (transposed by the caller, once per call).
 // scratch: hp·wp·c floats (the padded gradient of one image).
+// Adds acc (8 values of one pixel's gradient) into out.
+static inline void add8(f32* out, v128_t a0, v128_t a1) {
+  wasm_v128_store(out, wasm_f32x4_add(wasm_v128_load(out), a0));
+  wasm_v128_store(out + 4, wasm_f32x4_add(wasm_v128_load(out + 4), a1));
+}
+
 EXPORT(conv2d_input_grad)
 void conv2d_input_grad(const f32* dy, const f32* wt, f32* dx, f32* scratch, int n0, int n1,
                        int h, int w, int c, int oh, int ow, int o, int kh, int kw, int sh, int sw,
@@ -159,43 +161,69 @@ void conv2d_input_grad(const f32* dy, const f32* wt, f32* dx, f32* scratch, int 
   const int hp = (oh - 1) * sh + kh, wp = (ow - 1) * sw + kw;
   const int q_count = kw * c;
   const long row = (long)wp * c;
+  const long step = (long)sw * c;  // from one output pixel's patch to the next one's
   for (int n = n0; n < n1; n++) {
     __builtin_memset(scratch, 0, (unsigned long)hp * wp * c * sizeof(f32));
     const f32* g = dy + (long)n * oh * ow * o;
     for (int y = 0; y < oh; y++) {
-      for (int xx = 0; xx < ow; xx++) {
-        const f32* gp = g + ((long)y * ow + xx) * o;
-        for (int ky = 0; ky < kh; ky++) {
-          f32* out = scratch + (long)(y * sh + ky) * row + (long)xx * sw * c;
-          const f32* wk = wt + (long)ky * o * q_count;
+      for (int ky = 0; ky < kh; ky++) {
+        f32* out_row = scratch + (long)(y * sh + ky) * row;
+        const f32* wk = wt + (long)ky * o * q_count;
+        int xx = 0;
+        // Four output pixels at a time share each filter load: a 4(pixels) × 8(q) block.
+        for (; xx + 4 <= ow; xx += 4) {
+          const f32* gp = g + ((long)y * ow + xx) * o;
+          f32* out = out_row + xx * step;
           int q = 0;
-          for (; q + 16 <= q_count; q += 16) {
-            v128_t a0 = wasm_v128_load(out + q), a1 = wasm_v128_load(out + q + 4);
-            v128_t a2 = wasm_v128_load(out + q + 8), a3 = wasm_v128_load(out + q + 12);
+          for (; q + 8 <= q_count; q += 8) {
+            v128_t a00 = wasm_f32x4_splat(0), a01 = a00, a10 = a00, a11 = a00;
+            v128_t a20 = a00, a21 = a00, a30 = a00, a31 = a00;
             const f32* wq = wk + q;
             for (int co = 0; co < o; co++) {
-              v128_t s = wasm_f32x4_splat(gp[co]);
-              const f32* wr = wq + (long)co * q_count;
-              a0 = madd(a0, s, wasm_v128_load(wr));
-              a1 = madd(a1, s, wasm_v128_load(wr + 4));
-              a2 = madd(a2, s, wasm_v128_load(wr + 8));
-              a3 = madd(a3, s, wasm_v128_load(wr + 12));
+              v128_t w0 = wasm_v128_load(wq + (long)co * q_count);
+              v128_t w1 = wasm_v128_load(wq + (long)co * q_count + 4);
+              v128_t s0 = wasm_v128_load32_splat(gp + co);
+              v128_t s1 = wasm_v128_load32_splat(gp + o + co);
+              v128_t s2 = wasm_v128_load32_splat(gp + 2 * o + co);
+              v128_t s3 = wasm_v128_load32_splat(gp + 3 * o + co);
+              a00 = madd(a00, s0, w0); a01 = madd(a01, s0, w1);
+              a10 = madd(a10, s1, w0); a11 = madd(a11, s1, w1);
+              a20 = madd(a20, s2, w0); a21 = madd(a21, s2, w1);
+              a30 = madd(a30, s3, w0); a31 = madd(a31, s3, w1);
             }
-            wasm_v128_store(out + q, a0); wasm_v128_store(out + q + 4, a1);
-            wasm_v128_store(out + q + 8, a2); wasm_v128_store(out + q + 12, a3);
-          }
-          for (; q + 4 <= q_count; q += 4) {
-            v128_t a0 = wasm_v128_load(out + q);
-            const f32* wq = wk + q;
-            for (int co = 0; co < o; co++) {
-              a0 = madd(a0, wasm_f32x4_splat(gp[co]), wasm_v128_load(wq + (long)co * q_count));
-            }
-            wasm_v128_store(out + q, a0);
+            add8(out + q, a00, a01);
+            add8(out + step + q, a10, a11);
+            add8(out + 2 * step + q, a20, a21);
+            add8(out + 3 * step + q, a30, a31);
           }
           for (; q < q_count; q++) {
-            f32 acc = out[q];
+            f32 s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+            for (int co = 0; co < o; co++) {
+              f32 wv = wk[(long)co * q_count + q];
+              s0 += gp[co] * wv; s1 += gp[o + co] * wv;
+              s2 += gp[2 * o + co] * wv; s3 += gp[3 * o + co] * wv;
+            }
+            out[q] += s0; out[step + q] += s1; out[2 * step + q] += s2; out[3 * step + q] += s3;
+          }
+        }
+        for (; xx < ow; xx++) {
+          const f32* gp = g + ((long)y * ow + xx) * o;
+          f32* out = out_row + xx * step;
+          int q = 0;
+          for (; q + 8 <= q_count; q += 8) {
+            v128_t a0 = wasm_f32x4_splat(0), a1 = a0;
+            const f32* wq = wk + q;
+            for (int co = 0; co < o; co++) {
+              v128_t s0 = wasm_v128_load32_splat(gp + co);
+              a0 = madd(a0, s0, wasm_v128_load(wq + (long)co * q_count));
+              a1 = madd(a1, s0, wasm_v128_load(wq + (long)co * q_count + 4));
+            }
+            add8(out + q, a0, a1);
+          }
+          for (; q < q_count; q++) {
+            f32 acc = 0;
             for (int co = 0; co < o; co++) acc += gp[co] * wk[(long)co * q_count + q];
-            out[q] = acc;
+            out[q] += acc;
           }
         }
       }
