@@ -22,3 +22,4 @@ export {
   type MimeBundle,
   show,
 } from "./display.ts";
+export * as image from "./image/mod.ts";
