@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { encode as encodePngRaw } from "fast-png";
-import * as image from "../../lib/image/mod.ts";
+import { image } from "../../lib/mod.ts";
 import { hasCommand, skipUnless } from "../_skip.ts";
 
 /** Assert `fn` leaves no tensors behind besides the ones it returns (which it disposes). */
