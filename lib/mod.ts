@@ -22,3 +22,4 @@ export {
   type MimeBundle,
   show,
 } from "./display.ts";
+export * as datasets from "./data/mod.ts";
