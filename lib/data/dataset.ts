@@ -8,7 +8,7 @@
  * @module
  */
 
-import * as tf from "@tensorflow/tfjs";
+import { tf } from "../backend.ts";
 import { DISPLAY, type MimeBundle } from "../display.ts";
 import { randomStream } from "../random.ts";
 import { formatCount } from "./files.ts";

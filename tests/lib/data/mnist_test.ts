@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import * as tf from "@tensorflow/tfjs";
+import { tf } from "../../../lib/backend.ts";
 import * as cl from "../../../lib/mod.ts";
 import { skipUnless } from "../../_skip.ts";
 import { gzip, hasDebianFashionMnist, idxBytes, tempDir } from "./_fixtures.ts";
