@@ -35,4 +35,5 @@ export {
   tf,
   useBackend,
 } from "./backend.ts";
+export * as datasets from "./data/mod.ts";
 export * as image from "./image/mod.ts";
