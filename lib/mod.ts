@@ -14,14 +14,7 @@
 export const VERSION = "0.1.0";
 
 export { currentSeed, randomStream, seed } from "./random.ts";
-export {
-  DISPLAY,
-  type Displayable,
-  displayable,
-  inNotebook,
-  type MimeBundle,
-  show,
-} from "./display.ts";
+export { DISPLAY, type Displayable, displayable, inNotebook, type MimeBundle } from "./display.ts";
 export {
   BACKEND_NAMES,
   type BackendAttempt,
@@ -37,3 +30,5 @@ export {
 } from "./backend.ts";
 export * as datasets from "./data/mod.ts";
 export * as image from "./image/mod.ts";
+// `show` is display.ts's `show(value, {displayId, update})` with the `cl.show.*` visuals on it.
+export { Chart, ImageGrid, plot, save, show, Table, TrainingProgress } from "./viz/mod.ts";
