@@ -22,3 +22,5 @@ export {
   type MimeBundle,
   show,
 } from "./display.ts";
+/** Seeing what a convnet learned: activations, filter patterns, Grad-CAM (lesson 05). */
+export * as explain from "./explain.ts";
