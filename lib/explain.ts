@@ -32,7 +32,7 @@
  * @module
  */
 
-import * as tf from "@tensorflow/tfjs";
+import { tf } from "./backend.ts";
 import { randomStream } from "./random.ts";
 
 type Layer = tf.layers.Layer;
