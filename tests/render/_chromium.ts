@@ -38,7 +38,9 @@ export interface PageProblems {
 export interface OfflineBrowser {
   context: BrowserContext;
   /** Open a fresh page that records its problems. */
-  open(options?: { colorScheme?: "light" | "dark"; viewport?: { width: number; height: number } }): Promise<{
+  open(
+    options?: { colorScheme?: "light" | "dark"; viewport?: { width: number; height: number } },
+  ): Promise<{
     page: Page;
     problems: PageProblems;
   }>;
@@ -78,7 +80,11 @@ export async function launchOffline(): Promise<OfflineBrowser> {
       const page = await context.newPage();
       if (options.viewport) await page.setViewportSize(options.viewport);
       await page.emulateMedia({ colorScheme: options.colorScheme ?? "light" });
-      const problems: PageProblems = { consoleErrors: [], failedRequests: [], blockedRequests: blocked };
+      const problems: PageProblems = {
+        consoleErrors: [],
+        failedRequests: [],
+        blockedRequests: blocked,
+      };
       page.on("console", (message) => {
         if (message.type() === "error") problems.consoleErrors.push(message.text());
       });

@@ -16,7 +16,10 @@ const root = fileURLToPath(new URL("../../", import.meta.url));
 const fixtures = join(root, "tests", "fixtures", "render");
 const artifacts = join(root, "test-artifacts", "render");
 
-const chromium = skipUnless(hasChromium(), "chromium is not installed (/usr/bin/chromium): apt-get install chromium");
+const chromium = skipUnless(
+  hasChromium(),
+  "chromium is not installed (/usr/bin/chromium): apt-get install chromium",
+);
 
 interface PageReport {
   plots: number;
@@ -63,7 +66,9 @@ async function inspect(page: Page): Promise<PageReport> {
     return {
       plots: document.querySelectorAll(".cl-plotly").length,
       drawnPlots: document.querySelectorAll(".cl-plotly svg.main-svg").length > 0
-        ? [...document.querySelectorAll(".cl-plotly")].filter((p) => p.querySelector("svg.main-svg")).length
+        ? [...document.querySelectorAll(".cl-plotly")].filter((p) =>
+          p.querySelector("svg.main-svg")
+        ).length
         : 0,
       katex: [...document.querySelectorAll(".katex-html")]
         .filter((k) => k.getBoundingClientRect().width > 0).length,
@@ -116,24 +121,30 @@ Deno.test({
       );
       const files = [site.index, ...site.pages.map((p) => p.output)];
       for (const file of files) {
-        await t.step(`${basename(file)} loads cleanly, plots draw, math renders, links resolve`, async () => {
-          const html = await Deno.readTextFile(file);
-          const { page, problems } = await openPage(browser, file);
-          const report = await inspect(page);
-          await page.screenshot({ path: join(artifacts, basename(file, ".html") + ".png"), fullPage: true });
-          await page.close();
-          assertClean(basename(file), problems);
-          assert.equal(report.drawnPlots, report.plots, "every Plotly output drew an SVG");
-          const expectsMath = /class="katex"/.test(html);
-          if (expectsMath) {
-            assert.ok(report.katex > 0, "math is laid out");
-            assert.ok(report.katexFontsLoaded > 0, "KaTeX fonts loaded from the site");
-          }
-          assert.deepEqual(report.brokenImages, [], "images decode");
-          assert.deepEqual(report.missingAnchors, [], "ToC and heading links resolve");
-          await assertLinksExist(basename(file), report.localLinks);
-          assert.equal(report.pwned, null);
-        });
+        await t.step(
+          `${basename(file)} loads cleanly, plots draw, math renders, links resolve`,
+          async () => {
+            const html = await Deno.readTextFile(file);
+            const { page, problems } = await openPage(browser, file);
+            const report = await inspect(page);
+            await page.screenshot({
+              path: join(artifacts, basename(file, ".html") + ".png"),
+              fullPage: true,
+            });
+            await page.close();
+            assertClean(basename(file), problems);
+            assert.equal(report.drawnPlots, report.plots, "every Plotly output drew an SVG");
+            const expectsMath = /class="katex"/.test(html);
+            if (expectsMath) {
+              assert.ok(report.katex > 0, "math is laid out");
+              assert.ok(report.katexFontsLoaded > 0, "KaTeX fonts loaded from the site");
+            }
+            assert.deepEqual(report.brokenImages, [], "images decode");
+            assert.deepEqual(report.missingAnchors, [], "ToC and heading links resolve");
+            await assertLinksExist(basename(file), report.localLinks);
+            assert.equal(report.pwned, null);
+          },
+        );
       }
 
       await t.step("the showcase page has what the fixture holds", async () => {
@@ -145,26 +156,34 @@ Deno.test({
         assert.ok(report.anchors.length >= 8, "the ToC lists the sections");
       });
 
-      await t.step("a phone sees one column with no horizontal scrolling, and the lessons menu opens", async () => {
-        const { page, problems } = await openPage(browser, join(out, "site", "showcase.html"), {
-          viewport: { width: 390, height: 844 },
-        });
-        const report = await inspect(page);
-        assert.ok(report.horizontalOverflow <= 1, `page overflows by ${report.horizontalOverflow}px`);
-        assert.equal(await page.locator(".cl-sidebar").isVisible(), false);
-        await page.click(".cl-menu-button");
-        assert.equal(await page.locator(".cl-sidebar").isVisible(), true);
-        await page.screenshot({ path: join(artifacts, "showcase-phone.png") });
-        await page.close();
-        assertClean("phone", problems);
-      });
+      await t.step(
+        "a phone sees one column with no horizontal scrolling, and the lessons menu opens",
+        async () => {
+          const { page, problems } = await openPage(browser, join(out, "site", "showcase.html"), {
+            viewport: { width: 390, height: 844 },
+          });
+          const report = await inspect(page);
+          assert.ok(
+            report.horizontalOverflow <= 1,
+            `page overflows by ${report.horizontalOverflow}px`,
+          );
+          assert.equal(await page.locator(".cl-sidebar").isVisible(), false);
+          await page.click(".cl-menu-button");
+          assert.equal(await page.locator(".cl-sidebar").isVisible(), true);
+          await page.screenshot({ path: join(artifacts, "showcase-phone.png") });
+          await page.close();
+          assertClean("phone", problems);
+        },
+      );
 
       await t.step("dark readers get the dark theme; print hides navigation", async () => {
         const { page, problems } = await openPage(browser, join(out, "site", "showcase.html"), {
           colorScheme: "dark",
         });
         await inspect(page);
-        const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+        const background = await page.evaluate(() =>
+          getComputedStyle(document.body).backgroundColor
+        );
         assert.equal(background, "rgb(13, 17, 23)");
         await page.screenshot({ path: join(artifacts, "showcase-dark.png") });
         await page.emulateMedia({ media: "print", colorScheme: "light" });
