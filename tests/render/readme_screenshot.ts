@@ -19,7 +19,9 @@ async function pickPage(siteDir: string): Promise<string> {
   const pages = [...Deno.readDirSync(siteDir)]
     .filter((e) => e.isFile && e.name.endsWith(".html") && e.name !== "index.html")
     .map((e) => e.name).sort();
-  if (pages.length === 0) throw new Error(`No lesson pages in ${siteDir}: run deno task course first`);
+  if (pages.length === 0) {
+    throw new Error(`No lesson pages in ${siteDir}: run deno task course first`);
+  }
   let best = pages[0], bestScore = -1;
   for (const name of pages) {
     const html = await Deno.readTextFile(join(siteDir, name));
