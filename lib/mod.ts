@@ -30,5 +30,7 @@ export {
 } from "./backend.ts";
 export * as datasets from "./data/mod.ts";
 export * as image from "./image/mod.ts";
+/** Seeing what a convnet learned: activations, filter patterns, Grad-CAM (lesson 05). */
+export * as explain from "./explain.ts";
 // `show` is display.ts's `show(value, {displayId, update})` with the `cl.show.*` visuals on it.
 export { Chart, ImageGrid, plot, save, show, Table, TrainingProgress } from "./viz/mod.ts";
