@@ -22,6 +22,23 @@ export {
   type MimeBundle,
   show,
 } from "./display.ts";
+export {
+  BACKEND_NAMES,
+  type BackendAttempt,
+  type BackendChooser,
+  BackendInfo,
+  backendInfo,
+  type BackendName,
+  type BackendReport,
+  BackendUnavailableError,
+  ready,
+  tf,
+  useBackend,
+} from "./backend.ts";
+export * as datasets from "./data/mod.ts";
+export * as image from "./image/mod.ts";
+/** Seeing what a convnet learned: activations, filter patterns, Grad-CAM (lesson 05). */
+export * as explain from "./explain.ts";
 
 // Keras-faithful training (lib/train.ts and friends).
 export * as models from "./models.ts";
