@@ -16,4 +16,8 @@ export { save, type SaveOptions } from "./save.ts";
 export { Chart, type ChartSpec, type Panel, type Trace } from "./chart.ts";
 export { ImageGrid, type Tile } from "./images.ts";
 export { Table } from "./table.ts";
-export { TrainingProgress } from "./progress.ts";
+export { installProgressDisplay, TrainingProgress } from "./progress.ts";
+
+import { installProgressDisplay } from "./progress.ts";
+// fit(..., {verbose: 1}) shows the live chart inside notebooks (nothing runs until fit is called).
+installProgressDisplay();

@@ -14,7 +14,9 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
+import { Callback } from "../callbacks.ts";
 import { DISPLAY, inNotebook, type MimeBundle, show } from "../display.ts";
+import { type ProgressInfo, ProgressLogger, setProgressFactory } from "../progress.ts";
 import { currentSeed } from "../random.ts";
 import { escapeXml, toSvg } from "./chart.ts";
 import { historyPanels } from "./history.ts";
@@ -33,6 +35,8 @@ export interface ProgressOptions {
   chart?: boolean;
   /** Seconds between in-epoch updates of the notebook display (default 2; epochs always update). */
   updateEvery?: number;
+  /** What Convlab's `fit` says about the run (model name, samples); shown in the heading. */
+  info?: ProgressInfo;
   /** Where terminal output is written (default stdout). */
   write?: (text: string) => void;
   /** Whether the terminal output may redraw a line with `\r` (default: stdout is a terminal). */
@@ -100,8 +104,8 @@ let displayCounter = 0;
  * The progress callback. Read-only state (`history`, `epoch`) is public so tests and lessons can
  * look at what it saw.
  */
-export class TrainingProgress extends tf.Callback {
-  readonly options: Required<Omit<ProgressOptions, "write" | "interactive">> & {
+export class TrainingProgress extends Callback {
+  readonly options: Required<Omit<ProgressOptions, "write" | "interactive" | "info">> & {
     write: (text: string) => void;
     interactive: boolean;
   };
@@ -118,6 +122,7 @@ export class TrainingProgress extends tf.Callback {
   #lastDraw = 0;
   #shown = false;
   #done = false;
+  readonly #info?: ProgressInfo;
 
   constructor(options: ProgressOptions = {}) {
     super();
@@ -136,6 +141,7 @@ export class TrainingProgress extends tf.Callback {
       interactive: options.interactive ?? stdoutIsTerminal(),
     };
     this.#mode = mode === "auto" ? (inNotebook() ? "notebook" : "terminal") : mode;
+    this.#info = options.info;
   }
 
   /** Epochs planned (from the trainer's params). */
@@ -154,9 +160,16 @@ export class TrainingProgress extends tf.Callback {
       : undefined;
   }
 
-  /** Convlab's `fit` asks before paying for per-batch logs: only the terminal bar wants them. */
-  wantsBatchLogs(_batch: number): boolean {
-    return this.#mode !== "silent";
+  /**
+   * Convlab's `fit` asks before paying for per-batch logs (each read pauses the backend): only
+   * when the next in-epoch redraw is due.
+   */
+  override wantsBatchLogs(_batch: number): boolean {
+    return this.#mode !== "silent" && performance.now() - this.#lastDraw >= this.#redrawMs;
+  }
+
+  get #redrawMs(): number {
+    return this.#mode === "terminal" ? 250 : this.options.updateEvery * 1000;
   }
 
   override async onTrainBegin(_logs?: unknown): Promise<void> {
@@ -178,9 +191,7 @@ export class TrainingProgress extends tf.Callback {
   override async onBatchEnd(batch: number, logs?: unknown): Promise<void> {
     this.#step = batch + 1;
     this.#batchLogs = await resolveLogs(logs);
-    const now = performance.now();
-    const every = this.#mode === "terminal" ? 100 : this.options.updateEvery * 1000;
-    if (now - this.#lastDraw >= every) await this.#draw(false);
+    if (performance.now() - this.#lastDraw >= this.#redrawMs) await this.#draw(false);
   }
 
   override async onEpochEnd(epoch: number, logs?: unknown): Promise<void> {
@@ -309,4 +320,17 @@ export class TrainingProgress extends tf.Callback {
  */
 export function progress(options: ProgressOptions = {}): TrainingProgress {
   return new TrainingProgress(options);
+}
+
+/**
+ * Make Convlab's `fit(..., {verbose: 1})` use this display inside notebooks (the metrics table and
+ * live curves); terminals keep `fit`'s own Keras-style lines. `import * as cl from "convlab"`
+ * installs it; `setProgressFactory(null)` restores the plain display.
+ */
+export function installProgressDisplay(): void {
+  setProgressFactory((verbose, info) =>
+    verbose === 1 && inNotebook()
+      ? new TrainingProgress({ mode: "notebook", info })
+      : new ProgressLogger(verbose, info)
+  );
 }
