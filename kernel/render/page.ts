@@ -135,7 +135,10 @@ export function notebookSummary(nb: Notebook): string {
     .slice(0, 3)
     .flatMap((c) => markdownPlainText(c.source));
   const labelled = paragraphs.find((p) => /^summary\s*[:：]/i.test(p));
-  if (labelled) return truncate(labelled.replace(/^summary\s*[:：]\s*/i, ""), 280);
+  if (labelled) {
+    const text = labelled.replace(/^summary\s*[:：]\s*/i, "");
+    return truncate(text.charAt(0).toUpperCase() + text.slice(1), 280);
+  }
   return truncate(paragraphs[0] ?? "", 280);
 }
 
