@@ -32,7 +32,7 @@ Deno.test({
     const browser = await launchOffline();
     try {
       const site: SiteResult = await renderSite(
-        [join(fixtures, "showcase.ipynb"), join(root, "lessons")],
+        [join(fixtures, "showcase.ipynb"), join(fixtures, "visuals.ipynb"), join(root, "lessons")],
         { outDir: join(out, "site"), execute: false },
       );
       const files = [site.index, ...site.pages.map((p) => p.output)];

@@ -77,6 +77,12 @@ Deno.test("renderSite() writes an index listing the lessons in order with titles
     assert.match(middle, /<a class="cl-prev" rel="prev" href="1_conv\.html">/);
     assert.match(middle, /<a class="cl-next" rel="next" href="10_transfer\.html">/);
     assert.match(middle, /<a href="2_lenet\.html" aria-current="page">2 — LeNet<\/a>/);
+    // Readers can download each notebook as its author wrote it.
+    assert.match(middle, /<a class="cl-download" href="notebooks\/2_lenet\.ipynb" download>/);
+    assert.deepEqual(
+      await Deno.readFile(join(c.dir, "site", "notebooks", "2_lenet.ipynb")),
+      await Deno.readFile(join(c.dir, "lessons", "2_lenet.ipynb")),
+    );
     // KaTeX is copied only because a page has math; plotly.js only when a page has a figure.
     assert.ok(site.assets.includes("assets/katex/katex.min.css"));
     assert.ok(!site.assets.includes("assets/plotly.js"));
