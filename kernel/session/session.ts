@@ -339,8 +339,11 @@ export class Session {
     onText?: (text: string) => void,
   ): Promise<void> {
     let held = "";
+    const decoder = new TextDecoder();
     try {
-      for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+      for await (const bytes of stream) {
+        const chunk = decoder.decode(bytes, { stream: true });
+        if (!chunk) continue;
         onText?.(chunk);
         if (name === "stderr") {
           this.#stderrTail = (this.#stderrTail + chunk).slice(-8192);
