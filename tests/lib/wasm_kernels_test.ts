@@ -129,6 +129,19 @@ function convCases(seed: number, count: number, withDilation: boolean): ConvCase
       dilations: [1, 1],
       pad: "same",
     },
+    // Large enough to be split across threads when wasm runs threaded (odd batch: uneven slices).
+    {
+      n: 7,
+      h: 20,
+      w: 20,
+      cin: 8,
+      cout: 16,
+      kh: 3,
+      kw: 3,
+      strides: [1, 1],
+      dilations: [1, 1],
+      pad: "same",
+    },
   ];
   while (cases.length < count) {
     const pads: Pad[] = ["same", "valid", rng.int(3)];

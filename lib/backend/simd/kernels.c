@@ -339,3 +339,13 @@ void maxpool_grad(const f32* x, const f32* dy, f32* dx, int n0, int n1, int h, i
     }
   }
 }
+
+// dst[i] += src[i] for i in [0, n) (sums the partial results of parallel slices).
+EXPORT(add_arrays)
+void add_arrays(f32* dst, const f32* src, int n) {
+  int i = 0;
+  for (; i + 4 <= n; i += 4) {
+    wasm_v128_store(dst + i, wasm_f32x4_add(wasm_v128_load(dst + i), wasm_v128_load(src + i)));
+  }
+  for (; i < n; i++) dst[i] += src[i];
+}
