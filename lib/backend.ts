@@ -32,6 +32,7 @@ import * as tf from "@tensorflow/tfjs";
 import * as tfWasm from "@tensorflow/tfjs-backend-wasm";
 import { DISPLAY, type MimeBundle } from "./display.ts";
 import { registerWasmGradientKernels } from "./backend/wasm_kernels.ts";
+import { installFusedAdam } from "./backend/fused_adam.ts";
 import { installWasmThreads } from "./backend/wasm_threads.ts";
 import {
   type AdapterDescription,
@@ -230,6 +231,7 @@ async function start(
   const warnings: string[] = [];
   if (name === "wasm") {
     registerWasmGradientKernels();
+    installFusedAdam();
     const folder = wasmBinaryFolder();
     if (folder && !granted({ name: "read", path: folder })) {
       throw new BackendUnavailableError(

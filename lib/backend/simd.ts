@@ -61,6 +61,24 @@ export interface SimdKernels {
   ): void;
   column_sums(x: Ptr, out: Ptr, r0: number, r1: number, cols: number): void;
   add_arrays(dst: Ptr, src: Ptr, n: number): void;
+  adam_update(
+    w: Ptr,
+    m: Ptr,
+    v: Ptr,
+    g: Ptr,
+    wOut: Ptr,
+    mOut: Ptr,
+    vOut: Ptr,
+    n: number,
+    b1: number,
+    c1: number,
+    b2: number,
+    c2: number,
+    a1: number,
+    a2: number,
+    eps: number,
+    negLr: number,
+  ): void;
   maxpool_grad(
     x: Ptr,
     dy: Ptr,
