@@ -428,3 +428,25 @@ Deno.test("fit() trains from an ImageDataGenerator flow (augmented batches, disp
   tf.dispose([x, y]);
   model.dispose();
 });
+
+Deno.test("fit(), evaluate() and predict() take plain number arrays too (as Keras takes NumPy)", async () => {
+  cl.seed(3);
+  const model = tf.sequential({ layers: [tf.layers.dense({ units: 1, inputShape: [2] })] });
+  cl.compile(model, { optimizer: cl.optimizers.SGD({ learningRate: 0.2 }), loss: "mse" });
+  const x = [[0, 1], [1, 0], [1, 1], [0, 0]];
+  const y = [1, 1, 2, 0];
+  await cl.fit(model, x, y, { epochs: 1, verbose: 0 });
+  const before = tf.memory().numTensors;
+  const history = await cl.fit(model, x, y, { epochs: 300, verbose: 0, validationData: [x, y] });
+  assert.ok(history.history.val_loss.at(-1)! < 0.01);
+  assert.ok((await cl.evaluate(model, x, y) as number) < 0.01);
+  assert.equal(tf.memory().numTensors, before, "the tensors made from arrays are disposed");
+  const out = await cl.predict(model, [[1, 1]]) as tf.Tensor;
+  assert.ok(Math.abs((await out.data())[0] - 2) < 0.1);
+  out.dispose();
+  await assert.rejects(
+    cl.fit(model, [[1, 2], [3]], [1, 2], { verbose: 0 }),
+    /entry \[1\] has shape \[1\] but entry \[0\] has \[2\]/,
+  );
+  model.dispose();
+});
