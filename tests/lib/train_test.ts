@@ -450,3 +450,33 @@ Deno.test("fit(), evaluate() and predict() take plain number arrays too (as Kera
   );
   model.dispose();
 });
+
+Deno.test("per-output metrics: accuracy on the class head, BoxIoU on the box head (lesson 04)", async () => {
+  const input = tf.input({ shape: [2] });
+  const label = tf.layers.dense({ units: 3, activation: "softmax", name: "label" }).apply(input);
+  const box = tf.layers.dense({ units: 4, name: "box" }).apply(input);
+  const model = tf.model({ inputs: input, outputs: [label, box] as tf.SymbolicTensor[] });
+  // The box head predicts [0, 0, 2, 2] whatever the input; the class head always class 2.
+  model.getLayer("box").setWeights([tf.zeros([2, 4]), tf.tensor1d([0, 0, 2, 2])]);
+  model.getLayer("label").setWeights([tf.zeros([2, 3]), tf.tensor1d([0, 0, 5])]);
+  cl.compile(model, {
+    loss: { label: "sparse_categorical_crossentropy", box: "mse" },
+    lossWeights: { label: 0.8, box: 0.2 },
+    metrics: { label: "accuracy", box: [new cl.metrics.BoxIoU({ format: "xyxy" })] },
+  });
+  const boxes = tf.tensor2d([[0, 0, 2, 2], [1, 1, 3, 3]]); // IoU 1 and 1/7
+  const logs = await cl.evaluate(model, tf.zeros([2, 2]), [tf.tensor1d([2, 0]), boxes], {
+    returnDict: true,
+  }) as Record<string, number>;
+  assert.deepEqual(Object.keys(logs), [
+    "loss",
+    "label_loss",
+    "box_loss",
+    "label_accuracy",
+    "box_box_iou",
+  ]);
+  assert.equal(logs.label_accuracy, 0.5);
+  assert.ok(Math.abs(logs.box_box_iou - (1 + 1 / 7) / 2) < 1e-6);
+  assert.ok(Math.abs(logs.loss - (0.8 * logs.label_loss + 0.2 * logs.box_loss)) < 1e-5);
+  model.dispose();
+});
