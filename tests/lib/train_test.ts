@@ -480,3 +480,32 @@ Deno.test("per-output metrics: accuracy on the class head, BoxIoU on the box hea
   assert.ok(Math.abs(logs.loss - (0.8 * logs.label_loss + 0.2 * logs.box_loss)) < 1e-5);
   model.dispose();
 });
+
+Deno.test("fit() takes over a model compiled with tfjs's own model.compile", async () => {
+  const model = fixedSoftmax([0, Math.log(3)]);
+  model.compile({ optimizer: "sgd", loss: "categoricalCrossentropy", metrics: ["accuracy"] });
+  const history = await cl.fit(
+    model,
+    tf.zeros([4, 2]),
+    tf.tensor2d([[0, 1], [0, 1], [0, 1], [1, 0]]),
+    {
+      verbose: 0,
+    },
+  );
+  assert.deepEqual(Object.keys(history.history), ["loss", "accuracy"]);
+  assert.equal(history.history.accuracy[0], 0.75);
+  model.dispose();
+});
+
+Deno.test("a second fit() on a model that is still training is refused", async () => {
+  const model = fixedSoftmax([0, 0]);
+  cl.compile(model, { loss: "categorical_crossentropy" });
+  const x = tf.zeros([64, 2]);
+  const y = tf.oneHot(tf.zeros([64], "int32"), 2);
+  const first = cl.fit(model, x, y, { epochs: 3, batchSize: 1, verbose: 0 });
+  await assert.rejects(cl.fit(model, x, y, { verbose: 0 }), /this model is already training/);
+  await first;
+  await cl.fit(model, x, y, { verbose: 0 }); // and accepted again afterwards
+  tf.dispose([x, y]);
+  model.dispose();
+});
