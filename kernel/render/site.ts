@@ -45,6 +45,8 @@ export interface SiteOptions {
   executor?: NotebookExecutor;
   /** Told about each notebook as it is done. */
   onProgress?: (event: PageProgress) => void;
+  /** Told when a notebook starts executing (executions can take minutes). */
+  onExecutionStart?: (event: { path: string; index: number; total: number }) => void;
 }
 
 /** How a notebook got its outputs. */
@@ -66,6 +68,8 @@ export interface SitePage {
   executionSeconds: number;
   /** Warnings found while rendering (bad math, missing images), each naming the cell. */
   warnings: string[];
+  /** The notebook as rendered: executed (or from the cache), else as stored. */
+  notebook: Notebook;
 }
 
 /** Progress of {@linkcode renderSite}: one event per notebook, in order. */
@@ -248,6 +252,7 @@ export async function renderSite(inputs: string[], options: SiteOptions): Promis
       continue;
     }
     executor ??= await kernelExecutor();
+    options.onExecutionStart?.({ path, index: i, total: paths.length });
     const request: ExecutionRequest = {
       path,
       parameters,
@@ -300,6 +305,7 @@ export async function renderSite(inputs: string[], options: SiteOptions): Promis
       execution: executed[i].execution,
       executionSeconds: executed[i].seconds,
       warnings: page.warnings,
+      notebook: executed[i].nb,
     };
     pages.push(sitePage);
     options.onProgress?.({ index: i, total: paths.length, page: sitePage });
