@@ -39,6 +39,8 @@ export interface SiteOptions {
   force?: boolean;
   /** Site name in the top bar and titles (default "Convlab"). */
   siteTitle?: string;
+  /** Plain-text notice shown on every page (e.g. that outputs come from a fast smoke run). */
+  notice?: string;
   /** Treat every notebook as untrusted (see `renderNotebookPage`). */
   sanitize?: boolean;
   /** Executes notebooks (default: the kernel's `executeNotebook`). */
@@ -171,7 +173,13 @@ async function introHtml(
 /** The site's `index.html`: the lessons in order with their titles and summaries. */
 export async function renderIndexPage(
   pages: { title: string; summary: string; href: string }[],
-  options: { siteTitle?: string; intro?: string; singleFile?: boolean; needs?: AssetNeeds } = {},
+  options: {
+    siteTitle?: string;
+    intro?: string;
+    notice?: string;
+    singleFile?: boolean;
+    needs?: AssetNeeds;
+  } = {},
 ): Promise<string> {
   const siteTitle = options.siteTitle ?? "Convlab";
   const items = pages.map((p) =>
@@ -187,8 +195,9 @@ export async function renderIndexPage(
     description: pages.map((p) => p.title).join(" · "),
     homeHref: "index.html",
     toc: "",
-    main:
-      `<article class="cl-article">${intro}<ol class="cl-lesson-list">\n${items}\n</ol></article>`,
+    main: `<article class="cl-article">${
+      options.notice ? `<p class="cl-notice" role="note">${escapeHtml(options.notice)}</p>` : ""
+    }${intro}<ol class="cl-lesson-list">\n${items}\n</ol></article>`,
     needs: options.needs ?? { math: false, plotly: false },
     singleFile: options.singleFile ?? false,
     assetsHref: "assets/",
@@ -291,6 +300,7 @@ export async function renderSite(inputs: string[], options: SiteOptions): Promis
       next: lessons[i + 1],
       singleFile: options.singleFile,
       sanitize: options.sanitize,
+      notice: options.notice,
       downloadHref: downloads ? `notebooks/${basename(path)}` : undefined,
     });
     needs.math ||= page.needs.math;
@@ -321,6 +331,7 @@ export async function renderSite(inputs: string[], options: SiteOptions): Promis
       {
         siteTitle: options.siteTitle,
         intro: intro.html,
+        notice: options.notice,
         singleFile: options.singleFile,
         needs: { math: intro.math, plotly: false },
       },
