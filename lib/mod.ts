@@ -73,3 +73,5 @@ export { markFrozen, setTrainable } from "./freeze.ts";
 export { type ProgressFactory, type ProgressInfo, setProgressFactory } from "./progress.ts";
 // `show` is display.ts's `show(value, {displayId, update})` with the `cl.show.*` visuals on it.
 export { Chart, ImageGrid, plot, save, show, Table, TrainingProgress } from "./viz/mod.ts";
+/** Data augmentation: ImageDataGenerator and the Keras preprocessing layers (lesson 03). */
+export { ImageDataGenerator, ImageFlow, layers } from "./augment/mod.ts";
