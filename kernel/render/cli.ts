@@ -133,6 +133,7 @@ export async function main(args: string[]): Promise<number> {
       },
       onProgress: (event) => {
         console.log(describe(event, cwd));
+        if (event.page.failure) console.log(`  ${event.page.failure.split("\n")[0]}`);
         for (const warning of event.page.warnings) console.log(`  warning: ${warning}`);
       },
     };
