@@ -19,7 +19,7 @@
 
 import * as tf from "@tensorflow/tfjs";
 import { Callback, History, LambdaCallback, type Logs } from "./callbacks.ts";
-import { type Compiled, compiledState } from "./compile.ts";
+import { compile, type Compiled, compiledState, type CompileOptions } from "./compile.ts";
 import "./determinism.ts";
 import { markFrozen } from "./freeze.ts";
 import { inNotebook } from "./display.ts";
@@ -755,6 +755,9 @@ async function evaluateFeed(
   }
 }
 
+/** Models a `fit()` is running on. */
+const fitting = new WeakSet<tf.LayersModel>();
+
 /** Let timers, I/O and display updates run (tfjs ops on cpu/wasm are synchronous). */
 function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 0));
@@ -764,7 +767,23 @@ function requireCompiled(model: tf.LayersModel, action: string): Compiled {
   if (!(model instanceof tf.LayersModel)) {
     throw new TypeError(`Cannot ${action}: expected a tf.LayersModel (tf.sequential or tf.model)`);
   }
-  const compiled = compiledState(model);
+  let compiled = compiledState(model);
+  if (!compiled) {
+    // A model compiled with tfjs's own model.compile: take over its optimizer, losses and metrics.
+    const tfjs = model as unknown as {
+      optimizer_?: tf.Optimizer;
+      loss?: unknown;
+      metrics?: unknown;
+    };
+    if (tfjs.optimizer_ && tfjs.loss !== undefined && tfjs.loss !== null) {
+      compile(model, {
+        optimizer: tfjs.optimizer_,
+        loss: tfjs.loss as CompileOptions["loss"],
+        metrics: (tfjs.metrics ?? undefined) as CompileOptions["metrics"],
+      });
+      compiled = compiledState(model);
+    }
+  }
   if (!compiled) {
     throw new Error(
       `Cannot ${action}: compile the model first, e.g. cl.compile(model, {optimizer: "adam", ` +
@@ -1296,6 +1315,11 @@ export async function fit(
   y?: Tensors | NumberArrays | FitOptions,
   options: FitOptions = {},
 ): Promise<History> {
+  // Checked before anything is awaited, so two fit() calls started together cannot both pass.
+  if (fitting.has(model) || (model as unknown as { isTraining?: boolean }).isTraining) {
+    throw new Error("Cannot fit: this model is already training; await the running fit() first");
+  }
+  fitting.add(model);
   const made: tf.Tensor[] = [];
   try {
     const xs = asTensors(x, made) as Tensors | BatchSource;
@@ -1313,6 +1337,7 @@ export async function fit(
     return await fitTensors(model, xs, ys, options);
   } finally {
     tf.dispose(made);
+    fitting.delete(model);
   }
 }
 

@@ -450,3 +450,62 @@ Deno.test("fit(), evaluate() and predict() take plain number arrays too (as Kera
   );
   model.dispose();
 });
+
+Deno.test("per-output metrics: accuracy on the class head, BoxIoU on the box head (lesson 04)", async () => {
+  const input = tf.input({ shape: [2] });
+  const label = tf.layers.dense({ units: 3, activation: "softmax", name: "label" }).apply(input);
+  const box = tf.layers.dense({ units: 4, name: "box" }).apply(input);
+  const model = tf.model({ inputs: input, outputs: [label, box] as tf.SymbolicTensor[] });
+  // The box head predicts [0, 0, 2, 2] whatever the input; the class head always class 2.
+  model.getLayer("box").setWeights([tf.zeros([2, 4]), tf.tensor1d([0, 0, 2, 2])]);
+  model.getLayer("label").setWeights([tf.zeros([2, 3]), tf.tensor1d([0, 0, 5])]);
+  cl.compile(model, {
+    loss: { label: "sparse_categorical_crossentropy", box: "mse" },
+    lossWeights: { label: 0.8, box: 0.2 },
+    metrics: { label: "accuracy", box: [new cl.metrics.BoxIoU({ format: "xyxy" })] },
+  });
+  const boxes = tf.tensor2d([[0, 0, 2, 2], [1, 1, 3, 3]]); // IoU 1 and 1/7
+  const logs = await cl.evaluate(model, tf.zeros([2, 2]), [tf.tensor1d([2, 0]), boxes], {
+    returnDict: true,
+  }) as Record<string, number>;
+  assert.deepEqual(Object.keys(logs), [
+    "loss",
+    "label_loss",
+    "box_loss",
+    "label_accuracy",
+    "box_box_iou",
+  ]);
+  assert.equal(logs.label_accuracy, 0.5);
+  assert.ok(Math.abs(logs.box_box_iou - (1 + 1 / 7) / 2) < 1e-6);
+  assert.ok(Math.abs(logs.loss - (0.8 * logs.label_loss + 0.2 * logs.box_loss)) < 1e-5);
+  model.dispose();
+});
+
+Deno.test("fit() takes over a model compiled with tfjs's own model.compile", async () => {
+  const model = fixedSoftmax([0, Math.log(3)]);
+  model.compile({ optimizer: "sgd", loss: "categoricalCrossentropy", metrics: ["accuracy"] });
+  const history = await cl.fit(
+    model,
+    tf.zeros([4, 2]),
+    tf.tensor2d([[0, 1], [0, 1], [0, 1], [1, 0]]),
+    {
+      verbose: 0,
+    },
+  );
+  assert.deepEqual(Object.keys(history.history), ["loss", "accuracy"]);
+  assert.equal(history.history.accuracy[0], 0.75);
+  model.dispose();
+});
+
+Deno.test("a second fit() on a model that is still training is refused", async () => {
+  const model = fixedSoftmax([0, 0]);
+  cl.compile(model, { loss: "categorical_crossentropy" });
+  const x = tf.zeros([64, 2]);
+  const y = tf.oneHot(tf.zeros([64], "int32"), 2);
+  const first = cl.fit(model, x, y, { epochs: 3, batchSize: 1, verbose: 0 });
+  await assert.rejects(cl.fit(model, x, y, { verbose: 0 }), /this model is already training/);
+  await first;
+  await cl.fit(model, x, y, { verbose: 0 }); // and accepted again afterwards
+  tf.dispose([x, y]);
+  model.dispose();
+});
