@@ -46,14 +46,17 @@ export interface DatasetLike<T> {
  *   `ImageDataGenerator.flow(x, y)`; a re-iterable one (whose `[Symbol.(async)iterator]()` returns
  *   a new iterator) is iterated afresh each epoch, a one-shot iterator (a generator object)
  *   continues where it left off;
- * - an array of such batches.
+ * - an array of such batches;
+ * - a function `(pass) => iterable or dataset`, called for every epoch (and every validation),
+ *   e.g. `() => data.batches("train", {batchSize: 128})` for a `cl.datasets` loader.
  *
- * Tensors in the batches of an iterable or dataset belong to `fit`, which disposes them after use;
+ * Tensors in the batches of an iterable, dataset or function belong to `fit`, which disposes them after use;
  * those of an array belong to the caller. A source that never ends (random augmentation) must say
  * how many batches make an epoch: a numeric `length` property (as Keras's `Sequence.__len__`) or
  * the `stepsPerEpoch` option.
  */
 export type BatchSource<T = BatchElement> =
+  | ((pass: number) => BatchSource<T> | Promise<BatchSource<T>>)
   | (DatasetLike<T | unknown> & { length?: number })
   | (Iterable<T> & { length?: number })
   | (AsyncIterable<T> & { length?: number });
@@ -79,8 +82,8 @@ export interface FitOptions {
   callbacks?: CallbackLike[];
   /** Fraction of the samples (the last ones, before shuffling) kept for validation. */
   validationSplit?: number;
-  /** Validation data: `[xVal, yVal]` tensors, or a batch source. */
-  validationData?: [Tensors, Tensors] | BatchSource;
+  /** Validation data: `[xVal, yVal]` (tensors or plain arrays), or a batch source. */
+  validationData?: [Tensors | NumberArrays, Tensors | NumberArrays] | BatchSource;
   /** Shuffle the training samples each epoch (default true; tensors only). */
   shuffle?: boolean;
   /** Epoch to start at (for resumed training; default 0). */
@@ -149,6 +152,59 @@ function isTensorRecord(value: unknown): value is Record<string, tf.Tensor> {
 
 function isTensors(value: unknown): value is Tensors {
   return value instanceof tf.Tensor || isTensorArray(value) || isTensorRecord(value);
+}
+
+/** Plain numbers as Keras takes NumPy arrays: nested arrays or a typed array. */
+export type NumberArrays =
+  | number[]
+  | number[][]
+  | number[][][]
+  | number[][][][]
+  | Float32Array
+  | Int32Array
+  | Uint8Array;
+
+function isNumberArray(value: unknown): value is NumberArrays {
+  if (ArrayBuffer.isView(value)) return !(value instanceof DataView);
+  let inner: unknown = value;
+  while (Array.isArray(inner)) {
+    if (inner.length === 0) return false;
+    inner = inner[0];
+  }
+  return Array.isArray(value) && typeof inner === "number";
+}
+
+/** A plain array as a tensor (recorded in `made` for disposal); anything else as it is. */
+function asTensors(value: unknown, made: tf.Tensor[]): unknown {
+  if (!isNumberArray(value)) return value;
+  if (!ArrayBuffer.isView(value)) checkRectangular(value as unknown[], []);
+  const tensor = tf.tensor(value as number[]);
+  made.push(tensor);
+  return tensor;
+}
+
+/** Nested arrays must be rectangular, with numbers at the bottom (tfjs does not check). */
+function checkRectangular(value: unknown[], at: number[]): number[] {
+  const where = at.length ? ` at [${at.join("][")}]` : "";
+  let inner: number[] | null = null;
+  value.forEach((item, i) => {
+    let shape: number[];
+    if (Array.isArray(item)) shape = checkRectangular(item, [...at, i]);
+    else if (typeof item === "number") shape = [];
+    else {
+      throw new TypeError(
+        `Cannot use a plain array as a tensor: expected numbers, got ${typeof item}${where}`,
+      );
+    }
+    if (inner === null) inner = shape;
+    else if (inner.join() !== shape.join()) {
+      throw new TypeError(
+        `Cannot use a plain array as a tensor: entry [${[...at, i].join("][")}] has shape ` +
+          `[${shape}] but entry [${[...at, 0].join("][")}] has [${inner}] (rows must be equal)`,
+      );
+    }
+  });
+  return [value.length, ...(inner ?? [])];
 }
 
 /** Put tensors in the model's order of inputs (or outputs). */
@@ -307,6 +363,7 @@ function tensorFeed(
 type AnyIterator<T> = Iterator<T> | AsyncIterator<T> | { next(): Promise<IteratorResult<T>> };
 
 function isBatchSource(value: unknown): value is BatchSource {
+  if (typeof value === "function") return true;
   if (typeof value !== "object" || value === null || value instanceof tf.Tensor) return false;
   const v = value as Record<string | symbol, unknown>;
   return typeof v.iterator === "function" || typeof v[Symbol.iterator] === "function" ||
@@ -322,6 +379,7 @@ class SourceReader {
   readonly oneShot: boolean;
   readonly owned: boolean;
   #iterator: AnyIterator<BatchElement> | null = null;
+  #pass = 0;
 
   constructor(source: BatchSource) {
     this.source = source;
@@ -335,6 +393,7 @@ class SourceReader {
 
   /** The source's own count of batches per pass, if it has one. */
   get length(): number | null {
+    if (typeof this.source === "function") return null;
     const source = this.source as { length?: unknown; size?: unknown; iterator?: unknown };
     const length = source.length ??
       // tf.data datasets count their elements (batches, once batched) in `size`.
@@ -343,7 +402,17 @@ class SourceReader {
   }
 
   async #open(): Promise<AnyIterator<BatchElement>> {
-    const s = this.source as unknown as Record<string | symbol, unknown>;
+    let s = this.source as unknown as Record<string | symbol, unknown>;
+    if (typeof this.source === "function") {
+      const made = await (this.source as (pass: number) => unknown)(this.#pass++);
+      if (!isBatchSource(made) || typeof made === "function") {
+        throw new TypeError(
+          `Cannot read batches: the batch source function must return an iterable or a tf.data ` +
+            `dataset, got ${describe(made)}`,
+        );
+      }
+      s = made as unknown as Record<string | symbol, unknown>;
+    }
     if (typeof s[Symbol.asyncIterator] === "function") {
       return (s[Symbol.asyncIterator] as () => AsyncIterator<BatchElement>).call(s);
     }
@@ -749,30 +818,7 @@ function checkFitOptions(options: FitOptions): void {
   }
 }
 
-/**
- * Train a compiled model, as Keras's `model.fit`: on tensors `x`, `y` or on a batch source
- * (`fit(model, source, options)`), with validation, callbacks and live progress.
- *
- * Introduced in lesson 02 (LeNet-5 and MNIST).
- *
- * @param model A model compiled with `cl.compile`.
- * @param x Inputs (tensors), or a batch source of `{xs, ys}` batches.
- * @param y Targets (with tensor inputs), or the options (with a batch source).
- * @param options Batch size, epochs, validation, callbacks, …
- * @returns The history (`history.history.loss`, `.val_accuracy`, …).
- * @example
- * ```ts
- * import * as tf from "@tensorflow/tfjs";
- * import * as cl from "convlab";
- * cl.seed(1);
- * const model = tf.sequential({ layers: [tf.layers.dense({ units: 1, inputShape: [1] })] });
- * cl.compile(model, { optimizer: cl.optimizers.SGD({ learningRate: 0.1 }), loss: "mse" });
- * const x = tf.tensor2d([[0], [1], [2], [3]]);
- * const history = await cl.fit(model, x, x.mul(2), { epochs: 50, verbose: 0 });
- * console.log(history.history.loss.at(-1)! < 0.01); // true
- * ```
- */
-export async function fit(
+async function fitTensors(
   model: tf.LayersModel,
   x: Tensors | BatchSource,
   y?: Tensors | FitOptions,
@@ -1098,20 +1144,7 @@ export interface EvaluateOptions {
   returnDict?: boolean;
 }
 
-/**
- * Loss and metrics of a compiled model on data, as Keras's `model.evaluate`: the loss alone when
- * there are no metrics and one output, else the list `[loss, …metrics]` in history-key order
- * (`res[1]` is the accuracy in the course's code), or an object with `returnDict: true`.
- *
- * Introduced in lesson 02 (LeNet-5 and MNIST).
- *
- * @example
- * ```ts
- * import * as cl from "convlab";
- * // const [loss, accuracy] = await cl.evaluate(model, xTest, yTest) as number[];
- * ```
- */
-export async function evaluate(
+async function evaluateTensors(
   model: tf.LayersModel,
   x: Tensors | BatchSource,
   y?: Tensors | EvaluateOptions,
@@ -1171,26 +1204,7 @@ export interface PredictOptions {
   steps?: number;
 }
 
-/**
- * The model's outputs for inputs, computed batch by batch in inference mode (Dropout off,
- * BatchNormalization with moving statistics), as Keras's `model.predict`. Dispose the result.
- *
- * Introduced in lesson 02 (LeNet-5 and MNIST).
- *
- * @param model Any model (compiled or not).
- * @param x Input tensors, or a batch source of `{xs}` / `[xs, ys]` / tensors.
- * @returns One tensor per model output (a single tensor for one output).
- * @example
- * ```ts
- * import * as tf from "@tensorflow/tfjs";
- * import * as cl from "convlab";
- * const model = cl.models.lenet5();
- * const probabilities = await cl.predict(model, tf.zeros([2, 28, 28, 1])) as tf.Tensor;
- * console.log(probabilities.shape); // [2, 10]
- * probabilities.dispose();
- * ```
- */
-export async function predict(
+async function predictTensors(
   model: tf.LayersModel,
   x: Tensors | BatchSource,
   options: PredictOptions = {},
@@ -1251,4 +1265,113 @@ export async function predict(
     return joined;
   });
   return results.length === 1 ? results[0] : results;
+}
+
+/**
+ * Train a compiled model, as Keras's `model.fit`: on tensors `x`, `y` or on a batch source
+ * (`fit(model, source, options)`), with validation, callbacks and live progress.
+ *
+ * Introduced in lesson 02 (LeNet-5 and MNIST).
+ *
+ * @param model A model compiled with `cl.compile`.
+ * @param x Inputs (tensors), or a batch source of `{xs, ys}` batches.
+ * @param y Targets (with tensor inputs), or the options (with a batch source).
+ * @param options Batch size, epochs, validation, callbacks, …
+ * @returns The history (`history.history.loss`, `.val_accuracy`, …).
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import * as cl from "convlab";
+ * cl.seed(1);
+ * const model = tf.sequential({ layers: [tf.layers.dense({ units: 1, inputShape: [1] })] });
+ * cl.compile(model, { optimizer: cl.optimizers.SGD({ learningRate: 0.1 }), loss: "mse" });
+ * const x = tf.tensor2d([[0], [1], [2], [3]]);
+ * const history = await cl.fit(model, x, x.mul(2), { epochs: 50, verbose: 0 });
+ * console.log(history.history.loss.at(-1)! < 0.01); // true
+ * ```
+ */
+export async function fit(
+  model: tf.LayersModel,
+  x: Tensors | NumberArrays | BatchSource,
+  y?: Tensors | NumberArrays | FitOptions,
+  options: FitOptions = {},
+): Promise<History> {
+  const made: tf.Tensor[] = [];
+  try {
+    const xs = asTensors(x, made) as Tensors | BatchSource;
+    const ys = isNumberArray(y) ? asTensors(y, made) as Tensors : y as Tensors | FitOptions;
+    const validation = options.validationData;
+    if (Array.isArray(validation) && validation.length === 2 && validation.some(isNumberArray)) {
+      options = {
+        ...options,
+        validationData: [
+          asTensors(validation[0], made) as Tensors,
+          asTensors(validation[1], made) as Tensors,
+        ],
+      };
+    }
+    return await fitTensors(model, xs, ys, options);
+  } finally {
+    tf.dispose(made);
+  }
+}
+
+/**
+ * Loss and metrics of a compiled model on data, as Keras's `model.evaluate`: the loss alone when
+ * there are no metrics and one output, else the list `[loss, …metrics]` in history-key order
+ * (`res[1]` is the accuracy in the course's code), or an object with `returnDict: true`.
+ *
+ * Introduced in lesson 02 (LeNet-5 and MNIST).
+ *
+ * @example
+ * ```ts
+ * import * as cl from "convlab";
+ * // const [loss, accuracy] = await cl.evaluate(model, xTest, yTest) as number[];
+ * ```
+ */
+export async function evaluate(
+  model: tf.LayersModel,
+  x: Tensors | NumberArrays | BatchSource,
+  y?: Tensors | NumberArrays | EvaluateOptions,
+  options: EvaluateOptions = {},
+): Promise<number | number[] | Logs> {
+  const made: tf.Tensor[] = [];
+  try {
+    const ys = isNumberArray(y) ? asTensors(y, made) as Tensors : y as Tensors | EvaluateOptions;
+    return await evaluateTensors(model, asTensors(x, made) as Tensors | BatchSource, ys, options);
+  } finally {
+    tf.dispose(made);
+  }
+}
+
+/**
+ * The model's outputs for inputs, computed batch by batch in inference mode (Dropout off,
+ * BatchNormalization with moving statistics), as Keras's `model.predict`. Dispose the result.
+ *
+ * Introduced in lesson 02 (LeNet-5 and MNIST).
+ *
+ * @param model Any model (compiled or not).
+ * @param x Input tensors, or a batch source of `{xs}` / `[xs, ys]` / tensors.
+ * @returns One tensor per model output (a single tensor for one output).
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import * as cl from "convlab";
+ * const model = cl.models.lenet5();
+ * const probabilities = await cl.predict(model, tf.zeros([2, 28, 28, 1])) as tf.Tensor;
+ * console.log(probabilities.shape); // [2, 10]
+ * probabilities.dispose();
+ * ```
+ */
+export async function predict(
+  model: tf.LayersModel,
+  x: Tensors | NumberArrays | BatchSource,
+  options: PredictOptions = {},
+): Promise<tf.Tensor | tf.Tensor[]> {
+  const made: tf.Tensor[] = [];
+  try {
+    return await predictTensors(model, asTensors(x, made) as Tensors | BatchSource, options);
+  } finally {
+    tf.dispose(made);
+  }
 }

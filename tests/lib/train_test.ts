@@ -403,3 +403,50 @@ Deno.test("classWeight scales each sample's loss by its class's weight", async (
   assert.ok(Math.abs(history.history.loss[0] - 2 * Math.log(2)) < 1e-5);
   model.dispose();
 });
+
+Deno.test("fit() trains from an ImageDataGenerator flow (augmented batches, disposed after use)", async () => {
+  cl.seed(8);
+  const x = tf.randomUniform([24, 8, 8, 1], 0, 1, "float32", 1);
+  const y = tf.oneHot(tf.tensor1d([...Array(24).keys()].map((i) => i % 2), "int32"), 2);
+  const model = tf.sequential({
+    layers: [
+      tf.layers.conv2d({ filters: 2, kernelSize: 3, inputShape: [8, 8, 1] }),
+      tf.layers.flatten(),
+      tf.layers.dense({ units: 2, activation: "softmax" }),
+    ],
+  });
+  cl.compile(model, { optimizer: "adam", loss: "categorical_crossentropy", metrics: ["accuracy"] });
+  const flow = new cl.ImageDataGenerator({ horizontalFlip: true, rotationRange: 10 }).flow(x, y, {
+    batchSize: 8,
+  });
+  await cl.fit(model, flow, { epochs: 1, verbose: 0 });
+  const before = tf.memory().numTensors;
+  const history = await cl.fit(model, flow, { epochs: 2, verbose: 0, validationData: [x, y] });
+  assert.equal(history.params.steps, 3);
+  assert.deepEqual(Object.keys(history.history), ["loss", "accuracy", "val_loss", "val_accuracy"]);
+  assert.equal(tf.memory().numTensors, before);
+  tf.dispose([x, y]);
+  model.dispose();
+});
+
+Deno.test("fit(), evaluate() and predict() take plain number arrays too (as Keras takes NumPy)", async () => {
+  cl.seed(3);
+  const model = tf.sequential({ layers: [tf.layers.dense({ units: 1, inputShape: [2] })] });
+  cl.compile(model, { optimizer: cl.optimizers.SGD({ learningRate: 0.2 }), loss: "mse" });
+  const x = [[0, 1], [1, 0], [1, 1], [0, 0]];
+  const y = [1, 1, 2, 0];
+  await cl.fit(model, x, y, { epochs: 1, verbose: 0 });
+  const before = tf.memory().numTensors;
+  const history = await cl.fit(model, x, y, { epochs: 300, verbose: 0, validationData: [x, y] });
+  assert.ok(history.history.val_loss.at(-1)! < 0.01);
+  assert.ok((await cl.evaluate(model, x, y) as number) < 0.01);
+  assert.equal(tf.memory().numTensors, before, "the tensors made from arrays are disposed");
+  const out = await cl.predict(model, [[1, 1]]) as tf.Tensor;
+  assert.ok(Math.abs((await out.data())[0] - 2) < 0.1);
+  out.dispose();
+  await assert.rejects(
+    cl.fit(model, [[1, 2], [3]], [1, 2], { verbose: 0 }),
+    /entry \[1\] has shape \[1\] but entry \[0\] has \[2\]/,
+  );
+  model.dispose();
+});
