@@ -416,7 +416,12 @@ async function finishCell(
   send({ t: "end", cell });
   writeAll(rawStderr, encoder.encode(endMarker(nonce, cell)));
 }
-Object.defineProperty(globalThis, Symbol.for(API_SYMBOL), { value: api, configurable: true });
-
 // Keep the event loop alive between cells.
 setInterval(() => {}, 1 << 30);
+
+// Offer the API only once this module has finished and the event loop runs: the inspector may
+// dispatch the host's messages inside JavaScript that is running (e.g. within a timer call),
+// and cells must never run nested inside this module's start-up.
+realSetTimeout(() => {
+  Object.defineProperty(globalThis, Symbol.for(API_SYMBOL), { value: api, configurable: true });
+}, 0);
