@@ -301,7 +301,8 @@ export class ImageDataset {
   [DISPLAY](): MimeBundle {
     const i = this.info;
     const pixels = i.imageShape[0] * i.imageShape[1] * i.imageShape[2];
-    const xShape = (n: number) => i.flatten ? `[${n}, ${pixels}]` : `[${n}, ${i.imageShape}]`;
+    const xShape = (n: number) =>
+      i.flatten ? `[${n}, ${pixels}]` : `[${n}, ${i.imageShape.join(", ")}]`;
     const yShape = (n: number) => i.oneHot ? `[${n}, ${i.classNames.length}]` : `[${n}]`;
     const rows = [
       ["xTrain", xShape(i.trainCount), "float32", i.normalize ? "0–1" : "0–255"],
