@@ -14,14 +14,7 @@
 export const VERSION = "0.1.0";
 
 export { currentSeed, randomStream, seed } from "./random.ts";
-export {
-  DISPLAY,
-  type Displayable,
-  displayable,
-  inNotebook,
-  type MimeBundle,
-  show,
-} from "./display.ts";
+export { DISPLAY, type Displayable, displayable, inNotebook, type MimeBundle } from "./display.ts";
 export {
   BACKEND_NAMES,
   type BackendAttempt,
@@ -36,3 +29,49 @@ export {
   useBackend,
 } from "./backend.ts";
 export * as datasets from "./data/mod.ts";
+export * as image from "./image/mod.ts";
+/** Seeing what a convnet learned: activations, filter patterns, Grad-CAM (lesson 05). */
+export * as explain from "./explain.ts";
+
+// Keras-faithful training (lib/train.ts and friends).
+export * as models from "./models.ts";
+export {
+  countParams,
+  kerasName,
+  ModelSummary,
+  type ParamCounts,
+  summary,
+  type SummaryOptions,
+  type SummaryRow,
+} from "./summary.ts";
+export { compile, type CompileOptions, type LossSpec } from "./compile.ts";
+export {
+  type BatchElement,
+  type BatchSource,
+  type CallbackLike,
+  evaluate,
+  type EvaluateOptions,
+  fit,
+  type FitOptions,
+  predict,
+  type PredictOptions,
+  type Tensors,
+} from "./train.ts";
+export * as losses from "./losses.ts";
+export * as metrics from "./metrics.ts";
+export * as optimizers from "./optimizers.ts";
+export * as callbacks from "./callbacks.ts";
+export {
+  loadModel,
+  type LoadModelOptions,
+  ModelFileError,
+  saveModel,
+  type SaveModelOptions,
+  type SaveModelResult,
+} from "./save.ts";
+export { markFrozen, setTrainable } from "./freeze.ts";
+export { type ProgressFactory, type ProgressInfo, setProgressFactory } from "./progress.ts";
+// `show` is display.ts's `show(value, {displayId, update})` with the `cl.show.*` visuals on it.
+export { Chart, ImageGrid, plot, save, show, Table, TrainingProgress } from "./viz/mod.ts";
+/** Data augmentation: ImageDataGenerator and the Keras preprocessing layers (lesson 03). */
+export { ImageDataGenerator, ImageFlow, layers } from "./augment/mod.ts";
