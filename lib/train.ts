@@ -19,7 +19,7 @@
 
 import * as tf from "@tensorflow/tfjs";
 import { Callback, History, LambdaCallback, type Logs } from "./callbacks.ts";
-import { type Compiled, compiledState } from "./compile.ts";
+import { compile, type Compiled, compiledState, type CompileOptions } from "./compile.ts";
 import "./determinism.ts";
 import { markFrozen } from "./freeze.ts";
 import { inNotebook } from "./display.ts";
@@ -465,6 +465,7 @@ function sourceFeed(
   action: string,
   needTargets: boolean,
   onExhausted: () => void,
+  checkFirst: (batch: Batch) => Promise<void>,
 ): BatchFeed {
   let taken = 0;
   let started = false;
@@ -490,7 +491,16 @@ function sourceFeed(
         return null;
       }
       taken++;
-      return standardise(element, inputs, outputs, reader.owned, action, needTargets);
+      const batch = standardise(element, inputs, outputs, reader.owned, action, needTargets);
+      if (taken === 1) {
+        try {
+          await checkFirst(batch);
+        } catch (error) {
+          disposeBatch(batch);
+          throw error;
+        }
+      }
+      return batch;
     },
     async close() {
       if (!continuing) await reader.end();
@@ -575,6 +585,20 @@ async function checkTargets(
   }
 }
 
+/** Check the first batch from a source as tensors are checked (targets only when compiled). */
+async function checkBatchData(
+  batch: Batch,
+  compiled: Compiled | null,
+  inputs: ModelIO,
+  outputs: ModelIO,
+  action: string,
+): Promise<void> {
+  checkInputs(batch.xs, inputs, action);
+  if (!compiled) return;
+  sampleCount([...batch.xs, ...batch.ys], "inputs and targets of a batch", action);
+  await checkTargets(batch.ys, compiled, outputs, action);
+}
+
 /** Running sums of an epoch (losses on the backend, metrics in their own state). */
 class Accumulator {
   readonly compiled: Compiled;
@@ -619,13 +643,12 @@ class Accumulator {
   /** Keras's log keys and the values so far (one read-back for all). */
   async logs(prefix = ""): Promise<Logs> {
     const keys: string[] = [];
-    const values: tf.Tensor[] = [];
     const many = this.compiled.outputs.length > 1;
     const mean = (sum: tf.Tensor | null) =>
       sum && this.samples > 0 ? tf.div(sum, this.samples) : tf.scalar(NaN);
-    tf.tidy(() => {
+    const stacked = tf.tidy(() => {
+      const values: tf.Tensor[] = [mean(this.#total)];
       keys.push("loss");
-      values.push(mean(this.#total));
       if (many) {
         this.compiled.outputs.forEach((output, i) => {
           if (!output.loss) return;
@@ -639,17 +662,20 @@ class Accumulator {
           values.push(metric.result());
         }
       }
-      values.splice(0, values.length, tf.keep(tf.stack(values.map((v) => tf.reshape(v, [])))));
+      return tf.stack(values.map((v) => tf.reshape(v, [])));
     });
-    const data = await values[0].data();
-    values[0].dispose();
+    const data = await stacked.data();
+    stacked.dispose();
     return Object.fromEntries(keys.map((k, i) => [prefix + k, data[i]]));
   }
 
+  /** Free the sums and the metrics' state (read `logs()` first). */
   dispose(): void {
     this.#total?.dispose();
-    this.#perOutput.forEach((t) => t?.dispose());
     this.#total = null;
+    this.#perOutput.forEach((t) => t?.dispose());
+    this.#perOutput = this.#perOutput.map(() => null);
+    for (const output of this.compiled.outputs) for (const m of output.metrics) m.reset();
   }
 }
 
@@ -707,10 +733,30 @@ function trainStep(
     perOutput = losses.perOutput.map((l) => (l ? tf.keep(l) : null));
     return losses.total;
   };
-  const total = variables.length > 0
-    ? compiled.optimizer.minimize(lossFn, true, variables)!
-    : tf.tidy(lossFn);
-  return { total, perOutput, preds };
+  try {
+    const total = variables.length > 0
+      ? compiled.optimizer.minimize(lossFn, true, variables)!
+      : tf.tidy(lossFn);
+    return { total, perOutput, preds };
+  } catch (error) {
+    // Kept tensors outlive the failed step's scope: free them.
+    tf.dispose([...preds, ...perOutput.filter((t): t is tf.Scalar => t !== null)]);
+    releaseFailedTape();
+    throw error;
+  }
+}
+
+/**
+ * tfjs 4.22 leaves the gradient tape of a step whose loss threw behind, with the tensors it saved
+ * for the backward pass (kept clones): dispose them, so that a failing custom loss leaks nothing.
+ */
+function releaseFailedTape(): void {
+  const state = (tf.engine() as unknown as {
+    state?: { gradientDepth?: number; activeTape?: { saved?: tf.Tensor[] }[] | null };
+  }).state;
+  if (!state || state.gradientDepth !== 0 || !Array.isArray(state.activeTape)) return;
+  for (const node of state.activeTape) if (node.saved) tf.dispose(node.saved);
+  state.activeTape = null;
 }
 
 /** Evaluate batches in inference mode into an accumulator. */
@@ -732,8 +778,9 @@ async function evaluateFeed(
         tf.tidy(() => {
           const input = batch!.xs.length === 1 ? batch!.xs[0] : batch!.xs;
           const out = model.apply(input, { training: false }) as tf.Tensor | tf.Tensor[];
-          preds = (Array.isArray(out) ? out : [out]).map((p) => tf.keep(p));
-          const losses = batchLosses(model, compiled, batch!.ys, preds, null);
+          const outputs = Array.isArray(out) ? out : [out];
+          const losses = batchLosses(model, compiled, batch!.ys, outputs, null);
+          preds = outputs.map((p) => tf.keep(p));
           total = tf.keep(losses.total);
           perOutput = losses.perOutput.map((l) => (l ? tf.keep(l) : null));
         });
@@ -755,6 +802,9 @@ async function evaluateFeed(
   }
 }
 
+/** Models a `fit()` is running on. */
+const fitting = new WeakSet<tf.LayersModel>();
+
 /** Let timers, I/O and display updates run (tfjs ops on cpu/wasm are synchronous). */
 function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 0));
@@ -764,7 +814,23 @@ function requireCompiled(model: tf.LayersModel, action: string): Compiled {
   if (!(model instanceof tf.LayersModel)) {
     throw new TypeError(`Cannot ${action}: expected a tf.LayersModel (tf.sequential or tf.model)`);
   }
-  const compiled = compiledState(model);
+  let compiled = compiledState(model);
+  if (!compiled) {
+    // A model compiled with tfjs's own model.compile: take over its optimizer, losses and metrics.
+    const tfjs = model as unknown as {
+      optimizer_?: tf.Optimizer;
+      loss?: unknown;
+      metrics?: unknown;
+    };
+    if (tfjs.optimizer_ && tfjs.loss !== undefined && tfjs.loss !== null) {
+      compile(model, {
+        optimizer: tfjs.optimizer_,
+        loss: tfjs.loss as CompileOptions["loss"],
+        metrics: (tfjs.metrics ?? undefined) as CompileOptions["metrics"],
+      });
+      compiled = compiledState(model);
+    }
+  }
   if (!compiled) {
     throw new Error(
       `Cannot ${action}: compile the model first, e.g. cl.compile(model, {optimizer: "adam", ` +
@@ -858,6 +924,7 @@ async function fitTensors(
   const validationFreq = positiveInteger("validationFreq", options.validationFreq ?? 1, action);
   const inputs = modelInputs(model);
   const outputs = modelOutputs(model);
+  const checkBatch = (batch: Batch) => checkBatchData(batch, compiled, inputs, outputs, action);
 
   // --- training data -----------------------------------------------------------------------
   let makeTrainFeed: (epoch: number) => BatchFeed;
@@ -896,7 +963,8 @@ async function fitTensors(
     const steps = options.stepsPerEpoch !== undefined
       ? positiveInteger("stepsPerEpoch", options.stepsPerEpoch, action)
       : null;
-    makeTrainFeed = () => sourceFeed(reader, steps, inputs, outputs, action, true, exhausted);
+    makeTrainFeed = () =>
+      sourceFeed(reader, steps, inputs, outputs, action, true, exhausted, checkBatch);
     trainSteps = steps ?? reader.length;
   } else {
     const xs = ordered("input", x as Tensors, inputs, action);
@@ -970,7 +1038,8 @@ async function fitTensors(
       const steps = options.validationSteps !== undefined
         ? positiveInteger("validationSteps", options.validationSteps, action)
         : null;
-      makeValFeed = () => sourceFeed(reader, steps, inputs, outputs, action, true, () => {});
+      makeValFeed = () =>
+        sourceFeed(reader, steps, inputs, outputs, action, true, () => {}, checkBatch);
     } else {
       throw new TypeError(
         `Cannot fit: validationData must be [xVal, yVal] tensors or a batch source, got ` +
@@ -1176,7 +1245,16 @@ async function evaluateTensors(
     const steps = options.steps !== undefined
       ? positiveInteger("steps", options.steps, action)
       : null;
-    feed = sourceFeed(reader, steps, inputs, outputs, action, true, () => {});
+    feed = sourceFeed(
+      reader,
+      steps,
+      inputs,
+      outputs,
+      action,
+      true,
+      () => {},
+      (batch) => checkBatchData(batch, compiled, inputs, outputs, action),
+    );
   } else {
     throw new TypeError(`Cannot evaluate: x must be tensors or a batch source, got ${describe(x)}`);
   }
@@ -1228,7 +1306,16 @@ async function predictTensors(
       ? positiveInteger("steps", options.steps, action)
       : null;
     reader = new SourceReader(x);
-    feed = sourceFeed(reader, steps, inputs, outputs, action, false, () => {});
+    feed = sourceFeed(
+      reader,
+      steps,
+      inputs,
+      outputs,
+      action,
+      false,
+      () => {},
+      (batch) => checkBatchData(batch, null, inputs, outputs, action),
+    );
   } else {
     throw new TypeError(`Cannot predict: x must be tensors or a batch source, got ${describe(x)}`);
   }
@@ -1296,6 +1383,11 @@ export async function fit(
   y?: Tensors | NumberArrays | FitOptions,
   options: FitOptions = {},
 ): Promise<History> {
+  // Checked before anything is awaited, so two fit() calls started together cannot both pass.
+  if (fitting.has(model) || (model as unknown as { isTraining?: boolean }).isTraining) {
+    throw new Error("Cannot fit: this model is already training; await the running fit() first");
+  }
+  fitting.add(model);
   const made: tf.Tensor[] = [];
   try {
     const xs = asTensors(x, made) as Tensors | BatchSource;
@@ -1313,6 +1405,7 @@ export async function fit(
     return await fitTensors(model, xs, ys, options);
   } finally {
     tf.dispose(made);
+    fitting.delete(model);
   }
 }
 
