@@ -70,7 +70,7 @@ async function defaultInputs(): Promise<{ name: string; nb: Notebook; origin: st
       });
     }
   }
-  const fixtures = ["showcase.ipynb", "untrusted.ipynb"];
+  const fixtures = ["showcase.ipynb", "visuals.ipynb", "untrusted.ipynb"];
   for (let i = 0; inputs.length < 5; i++) {
     const fixture = fixtures[i % fixtures.length];
     const nb = await readNotebook(join(root, "tests", "fixtures", "render", fixture));
