@@ -201,9 +201,9 @@ export function scoreRun(prepared: PreparedSubmission, run: RunOutcome): Score {
 export function unrunnable(
   status: "invalid-notebook" | "crashed",
   reason: string,
-  testsOf: { gradeId: string; points: number; hidden: boolean }[],
+  testsOf: { gradeId: string; points: number; hidden: boolean; cell: number }[],
 ): Score {
-  const tests: TestResult[] = testsOf.map((t, i) => ({
+  const tests: TestResult[] = testsOf.map((t) => ({
     gradeId: t.gradeId,
     points: 0,
     maxPoints: t.points,
@@ -212,7 +212,7 @@ export function unrunnable(
     message: `not run: ${oneLine(reason, 200)}`,
     duration: null,
     hidden: t.hidden,
-    cell: i + 1,
+    cell: t.cell,
   }));
   return {
     status,
