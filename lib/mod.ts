@@ -37,3 +37,5 @@ export {
 } from "./backend.ts";
 export * as datasets from "./data/mod.ts";
 export * as image from "./image/mod.ts";
+/** Seeing what a convnet learned: activations, filter patterns, Grad-CAM (lesson 05). */
+export * as explain from "./explain.ts";
