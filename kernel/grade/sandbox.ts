@@ -49,8 +49,8 @@ export async function denoDir(): Promise<string> {
   return denoDirCache;
 }
 
-/** Folders of public data a session may read when present (Debian's dataset packages). */
-export const SYSTEM_DATA_DIRS = ["/usr/share/datasets"];
+/** Public folders a session may read when present: Debian's datasets, and fonts (text in images). */
+export const SYSTEM_DATA_DIRS = ["/usr/share/datasets", "/usr/share/fonts"];
 
 /**
  * The permissions of one grading session.
