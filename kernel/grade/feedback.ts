@@ -27,6 +27,7 @@ const FEEDBACK_STYLE = `<style>
 .cl-grade-summary h2 { margin: 0 0 6px; font-size: 1.25em; }
 .cl-grade-summary table { border-collapse: collapse; width: 100%; margin-top: 8px; }
 .cl-grade-summary th, .cl-grade-summary td { text-align: left; padding: 4px 6px; border-top: 1px solid var(--cl-border, #d0d7de); vertical-align: top; }
+.cl-grade-summary td:nth-child(-n+3) { white-space: nowrap; }
 .cl-grade-verdict { border-left: 4px solid; border-radius: 4px; padding: 6px 10px; margin: 4px 0 18px; font-size: 0.95em; }
 .cl-grade-pass { border-color: #1a7f37; background: rgba(26, 127, 55, 0.08); }
 .cl-grade-fail { border-color: #c62828; background: rgba(198, 40, 40, 0.08); }
