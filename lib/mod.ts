@@ -14,14 +14,7 @@
 export const VERSION = "0.1.0";
 
 export { currentSeed, randomStream, seed } from "./random.ts";
-export {
-  DISPLAY,
-  type Displayable,
-  displayable,
-  inNotebook,
-  type MimeBundle,
-  show,
-} from "./display.ts";
+export { DISPLAY, type Displayable, displayable, inNotebook, type MimeBundle } from "./display.ts";
 export {
   BACKEND_NAMES,
   type BackendAttempt,
@@ -78,3 +71,7 @@ export {
 } from "./save.ts";
 export { markFrozen, setTrainable } from "./freeze.ts";
 export { type ProgressFactory, type ProgressInfo, setProgressFactory } from "./progress.ts";
+// `show` is display.ts's `show(value, {displayId, update})` with the `cl.show.*` visuals on it.
+export { Chart, ImageGrid, plot, save, show, Table, TrainingProgress } from "./viz/mod.ts";
+/** Data augmentation: ImageDataGenerator and the Keras preprocessing layers (lesson 03). */
+export { ImageDataGenerator, ImageFlow, layers } from "./augment/mod.ts";

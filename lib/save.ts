@@ -15,6 +15,7 @@
 
 import * as tf from "@tensorflow/tfjs";
 import { dirname, join, resolve } from "node:path";
+import { writeFileAtomic } from "./_fs.ts";
 import { compiledConfig, compileFromConfig, type SerializedCompile } from "./compile.ts";
 
 /** What Convlab adds to `model.json`. */
@@ -54,25 +55,6 @@ export class ModelFileError extends Error {
 async function sha256Hex(bytes: Uint8Array): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-/** Write a file atomically: a temporary file beside it, flushed, then renamed over it. */
-async function writeAtomic(path: string, data: Uint8Array): Promise<void> {
-  const temp = join(dirname(path), `.${crypto.randomUUID()}.tmp`);
-  try {
-    const file = await Deno.open(temp, { write: true, create: true, truncate: true });
-    try {
-      let written = 0;
-      while (written < data.length) written += await file.write(data.subarray(written));
-      await file.sync();
-    } finally {
-      file.close();
-    }
-    await Deno.rename(temp, path);
-  } catch (error) {
-    await Deno.remove(temp).catch(() => {});
-    throw error;
-  }
 }
 
 /** `file://` URLs and paths to a folder or its `model.json` → the folder. */
@@ -155,8 +137,8 @@ export async function saveModel(
           compile: options.includeCompile === false ? null : compiledConfig(model),
         },
       };
-      await writeAtomic(weightsPath, weights);
-      await writeAtomic(modelPath, new TextEncoder().encode(JSON.stringify(json)));
+      await writeFileAtomic(weightsPath, weights);
+      await writeFileAtomic(modelPath, JSON.stringify(json));
       written = { modelPath, weightsPath, weightsBytes: weights.byteLength };
       return {
         modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts),

@@ -46,14 +46,17 @@ export interface DatasetLike<T> {
  *   `ImageDataGenerator.flow(x, y)`; a re-iterable one (whose `[Symbol.(async)iterator]()` returns
  *   a new iterator) is iterated afresh each epoch, a one-shot iterator (a generator object)
  *   continues where it left off;
- * - an array of such batches.
+ * - an array of such batches;
+ * - a function `(pass) => iterable or dataset`, called for every epoch (and every validation),
+ *   e.g. `() => data.batches("train", {batchSize: 128})` for a `cl.datasets` loader.
  *
- * Tensors in the batches of an iterable or dataset belong to `fit`, which disposes them after use;
+ * Tensors in the batches of an iterable, dataset or function belong to `fit`, which disposes them after use;
  * those of an array belong to the caller. A source that never ends (random augmentation) must say
  * how many batches make an epoch: a numeric `length` property (as Keras's `Sequence.__len__`) or
  * the `stepsPerEpoch` option.
  */
 export type BatchSource<T = BatchElement> =
+  | ((pass: number) => BatchSource<T> | Promise<BatchSource<T>>)
   | (DatasetLike<T | unknown> & { length?: number })
   | (Iterable<T> & { length?: number })
   | (AsyncIterable<T> & { length?: number });
@@ -307,6 +310,7 @@ function tensorFeed(
 type AnyIterator<T> = Iterator<T> | AsyncIterator<T> | { next(): Promise<IteratorResult<T>> };
 
 function isBatchSource(value: unknown): value is BatchSource {
+  if (typeof value === "function") return true;
   if (typeof value !== "object" || value === null || value instanceof tf.Tensor) return false;
   const v = value as Record<string | symbol, unknown>;
   return typeof v.iterator === "function" || typeof v[Symbol.iterator] === "function" ||
@@ -322,6 +326,7 @@ class SourceReader {
   readonly oneShot: boolean;
   readonly owned: boolean;
   #iterator: AnyIterator<BatchElement> | null = null;
+  #pass = 0;
 
   constructor(source: BatchSource) {
     this.source = source;
@@ -335,6 +340,7 @@ class SourceReader {
 
   /** The source's own count of batches per pass, if it has one. */
   get length(): number | null {
+    if (typeof this.source === "function") return null;
     const source = this.source as { length?: unknown; size?: unknown; iterator?: unknown };
     const length = source.length ??
       // tf.data datasets count their elements (batches, once batched) in `size`.
@@ -343,7 +349,17 @@ class SourceReader {
   }
 
   async #open(): Promise<AnyIterator<BatchElement>> {
-    const s = this.source as unknown as Record<string | symbol, unknown>;
+    let s = this.source as unknown as Record<string | symbol, unknown>;
+    if (typeof this.source === "function") {
+      const made = await (this.source as (pass: number) => unknown)(this.#pass++);
+      if (!isBatchSource(made) || typeof made === "function") {
+        throw new TypeError(
+          `Cannot read batches: the batch source function must return an iterable or a tf.data ` +
+            `dataset, got ${describe(made)}`,
+        );
+      }
+      s = made as unknown as Record<string | symbol, unknown>;
+    }
     if (typeof s[Symbol.asyncIterator] === "function") {
       return (s[Symbol.asyncIterator] as () => AsyncIterator<BatchElement>).call(s);
     }

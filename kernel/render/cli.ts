@@ -154,7 +154,8 @@ export async function main(args: string[]): Promise<number> {
       console.error(`error: ${e.message}`);
       return 2;
     }
-    throw e;
+    console.error(`error: ${e instanceof Error ? e.message : e}`);
+    return 1;
   }
 }
 

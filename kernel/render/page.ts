@@ -57,6 +57,8 @@ export interface PageOptions {
   beforeContent?: string;
   /** Trusted HTML placed at the end of the page, before the footer. */
   afterContent?: string;
+  /** URL of the notebook file to download (shown in the top bar and footer), if any. */
+  downloadHref?: string;
   /** Footer text (plain text; default names the notebook file). */
   footer?: string;
   /** The page's language (`lang` attribute, default "en"). */
@@ -135,7 +137,10 @@ export function notebookSummary(nb: Notebook): string {
     .slice(0, 3)
     .flatMap((c) => markdownPlainText(c.source));
   const labelled = paragraphs.find((p) => /^summary\s*[:：]/i.test(p));
-  if (labelled) return truncate(labelled.replace(/^summary\s*[:：]\s*/i, ""), 280);
+  if (labelled) {
+    const text = labelled.replace(/^summary\s*[:：]\s*/i, "");
+    return truncate(text.charAt(0).toUpperCase() + text.slice(1), 280);
+  }
   return truncate(paragraphs[0] ?? "", 280);
 }
 
@@ -203,6 +208,7 @@ export async function pageShell(parts: {
   singleFile: boolean;
   assetsHref: string;
   lang: string;
+  downloadHref?: string;
 }): Promise<string> {
   const assets = await assetTags(parts.needs, {
     inline: parts.singleFile,
@@ -233,6 +239,10 @@ ${assets.head}
 <body>
 <a class="cl-skip" href="#content">Skip to content</a>
 <header class="cl-topbar">${home}${
+    parts.downloadHref
+      ? `<a class="cl-download" href="${escapeHtml(parts.downloadHref)}" download>Notebook ⤓</a>`
+      : ""
+  }${
     sidebar
       ? `<a class="cl-menu-button" href="#lessons" aria-controls="lessons" aria-expanded="false">Lessons</a>`
       : ""
@@ -298,11 +308,16 @@ export async function renderNotebookPage(
   const title = options.title ?? notebookTitle(nb, options.path);
   const summary = options.summary ?? notebookSummary(nb);
   const needs: AssetNeeds = { math: context.env.math.used, plotly: context.usesPlotly };
-  const footer = options.footer ?? (options.path ? `Rendered by Convlab from ${file}.` : "");
+  const footerText = options.footer ?? (options.path ? `Rendered by Convlab from ${file}.` : "");
+  const footer = footerText && options.downloadHref
+    ? `${escapeHtml(footerText)} <a href="${
+      escapeHtml(options.downloadHref)
+    }" download>Download the notebook</a>.`
+    : escapeHtml(footerText);
   const main = `<article class="cl-article">
 ${options.beforeContent ?? ""}${cells.join("")}${options.afterContent ?? ""}</article>
 ${pagerHtml(options.prev, options.next)}
-${footer ? `<footer class="cl-footer">${escapeHtml(footer)}</footer>` : ""}`;
+${footer ? `<footer class="cl-footer">${footer}</footer>` : ""}`;
   const html = await pageShell({
     title,
     siteTitle: options.siteTitle ?? "Convlab",
@@ -315,6 +330,7 @@ ${footer ? `<footer class="cl-footer">${escapeHtml(footer)}</footer>` : ""}`;
     singleFile: options.singleFile ?? false,
     assetsHref: options.assetsHref ?? "assets/",
     lang: options.lang ?? "en",
+    downloadHref: options.downloadHref,
   });
   return {
     html,

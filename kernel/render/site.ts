@@ -264,6 +264,15 @@ export async function renderSite(inputs: string[], options: SiteOptions): Promis
   const titles = executed.map(({ nb }, i) => notebookTitle(nb, paths[i]));
   const lessons: NavLink[] = paths.map((p, i) => ({ title: titles[i], href: pageName(p) }));
 
+  // The notebooks as their authors wrote them (not the executed copies) for readers to run;
+  // not for single files (which stand alone) or untrusted notebooks.
+  const downloads = !options.singleFile && !options.sanitize;
+  if (downloads) {
+    await Deno.mkdir(join(outDir, "notebooks"), { recursive: true });
+    for (const path of paths) {
+      await writeFileAtomic(join(outDir, "notebooks", basename(path)), await Deno.readFile(path));
+    }
+  }
   const pages: SitePage[] = [];
   const needs: AssetNeeds = { math: false, plotly: false };
   for (const [i, path] of paths.entries()) {
@@ -277,6 +286,7 @@ export async function renderSite(inputs: string[], options: SiteOptions): Promis
       next: lessons[i + 1],
       singleFile: options.singleFile,
       sanitize: options.sanitize,
+      downloadHref: downloads ? `notebooks/${basename(path)}` : undefined,
     });
     needs.math ||= page.needs.math;
     needs.plotly ||= page.needs.plotly;

@@ -403,3 +403,28 @@ Deno.test("classWeight scales each sample's loss by its class's weight", async (
   assert.ok(Math.abs(history.history.loss[0] - 2 * Math.log(2)) < 1e-5);
   model.dispose();
 });
+
+Deno.test("fit() trains from an ImageDataGenerator flow (augmented batches, disposed after use)", async () => {
+  cl.seed(8);
+  const x = tf.randomUniform([24, 8, 8, 1], 0, 1, "float32", 1);
+  const y = tf.oneHot(tf.tensor1d([...Array(24).keys()].map((i) => i % 2), "int32"), 2);
+  const model = tf.sequential({
+    layers: [
+      tf.layers.conv2d({ filters: 2, kernelSize: 3, inputShape: [8, 8, 1] }),
+      tf.layers.flatten(),
+      tf.layers.dense({ units: 2, activation: "softmax" }),
+    ],
+  });
+  cl.compile(model, { optimizer: "adam", loss: "categorical_crossentropy", metrics: ["accuracy"] });
+  const flow = new cl.ImageDataGenerator({ horizontalFlip: true, rotationRange: 10 }).flow(x, y, {
+    batchSize: 8,
+  });
+  await cl.fit(model, flow, { epochs: 1, verbose: 0 });
+  const before = tf.memory().numTensors;
+  const history = await cl.fit(model, flow, { epochs: 2, verbose: 0, validationData: [x, y] });
+  assert.equal(history.params.steps, 3);
+  assert.deepEqual(Object.keys(history.history), ["loss", "accuracy", "val_loss", "val_accuracy"]);
+  assert.equal(tf.memory().numTensors, before);
+  tf.dispose([x, y]);
+  model.dispose();
+});

@@ -7,10 +7,10 @@
 import assert from "node:assert/strict";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import type { Page } from "playwright-core";
 import { renderSite, type SiteResult } from "../../kernel/render/mod.ts";
 import { skipUnless } from "../_skip.ts";
-import { hasChromium, launchOffline, type OfflineBrowser, type PageProblems } from "./_chromium.ts";
+import { hasChromium, launchOffline } from "./_chromium.ts";
+import { assertClean, checkRenderedPage, inspect, openPage } from "./_page_checks.ts";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const fixtures = join(root, "tests", "fixtures", "render");
@@ -20,90 +20,6 @@ const chromium = skipUnless(
   hasChromium(),
   "chromium is not installed (/usr/bin/chromium): apt-get install chromium",
 );
-
-interface PageReport {
-  plots: number;
-  drawnPlots: number;
-  katex: number;
-  katexFontsLoaded: number;
-  images: number;
-  brokenImages: string[];
-  anchors: string[];
-  missingAnchors: string[];
-  localLinks: string[];
-  horizontalOverflow: number;
-  pwned: string | null;
-}
-
-async function inspect(page: Page): Promise<PageReport> {
-  // Figures out of view are drawn in idle time; wait for all of them (or fail with the count).
-  await page.waitForFunction(
-    () => {
-      const plots = [...document.querySelectorAll(".cl-plotly")];
-      return plots.every((p) => p.querySelector("svg.main-svg"));
-    },
-    undefined,
-    { timeout: 20_000 },
-  ).catch(() => {});
-  return await page.evaluate(async () => {
-    await document.fonts.ready;
-    const images = [...document.images];
-    const brokenImages: string[] = [];
-    for (const img of images) {
-      try {
-        await img.decode();
-        if (img.naturalWidth === 0) brokenImages.push(img.src.slice(0, 80));
-      } catch {
-        brokenImages.push(img.src.slice(0, 80));
-      }
-    }
-    const anchors = [...document.querySelectorAll<HTMLAnchorElement>("a[href^='#']")]
-      .map((a) => decodeURIComponent(a.getAttribute("href")!.slice(1)));
-    const localLinks = [...document.querySelectorAll<HTMLAnchorElement>("a[href]")]
-      .map((a) => a.href)
-      .filter((href) => href.startsWith("file:"))
-      .map((href) => href.split("#")[0]);
-    return {
-      plots: document.querySelectorAll(".cl-plotly").length,
-      drawnPlots: document.querySelectorAll(".cl-plotly svg.main-svg").length > 0
-        ? [...document.querySelectorAll(".cl-plotly")].filter((p) =>
-          p.querySelector("svg.main-svg")
-        ).length
-        : 0,
-      katex: [...document.querySelectorAll(".katex-html")]
-        .filter((k) => k.getBoundingClientRect().width > 0).length,
-      katexFontsLoaded: [...document.fonts]
-        .filter((f) => f.family.includes("KaTeX") && f.status === "loaded").length,
-      images: images.length,
-      brokenImages,
-      anchors,
-      missingAnchors: anchors.filter((id) => id !== "content" && !document.getElementById(id)),
-      localLinks,
-      horizontalOverflow: document.documentElement.scrollWidth - innerWidth,
-      pwned: (globalThis as unknown as { __pwned?: string }).__pwned ?? null,
-    };
-  });
-}
-
-function assertClean(name: string, problems: PageProblems) {
-  assert.deepEqual(problems.consoleErrors, [], `${name}: console errors`);
-  assert.deepEqual(problems.failedRequests, [], `${name}: failed requests`);
-  assert.deepEqual(problems.blockedRequests, [], `${name}: requests to the network`);
-}
-
-async function assertLinksExist(name: string, links: string[]) {
-  for (const link of new Set(links)) {
-    const path = fileURLToPath(link);
-    const info = await Deno.stat(path).catch(() => undefined);
-    assert.ok(info?.isFile, `${name}: link to ${path} resolves to a file`);
-  }
-}
-
-async function openPage(browser: OfflineBrowser, file: string, options = {}) {
-  const { page, problems } = await browser.open(options);
-  await page.goto(pathToFileURL(file).href, { waitUntil: "load" });
-  return { page, problems };
-}
 
 Deno.test({
   name: "every page of the rendered course works offline in chromium",
@@ -116,7 +32,7 @@ Deno.test({
     const browser = await launchOffline();
     try {
       const site: SiteResult = await renderSite(
-        [join(fixtures, "showcase.ipynb"), join(root, "lessons")],
+        [join(fixtures, "showcase.ipynb"), join(fixtures, "visuals.ipynb"), join(root, "lessons")],
         { outDir: join(out, "site"), execute: false },
       );
       const files = [site.index, ...site.pages.map((p) => p.output)];
@@ -124,24 +40,9 @@ Deno.test({
         await t.step(
           `${basename(file)} loads cleanly, plots draw, math renders, links resolve`,
           async () => {
-            const html = await Deno.readTextFile(file);
-            const { page, problems } = await openPage(browser, file);
-            const report = await inspect(page);
-            await page.screenshot({
-              path: join(artifacts, basename(file, ".html") + ".png"),
-              fullPage: true,
+            const report = await checkRenderedPage(browser, file, {
+              screenshot: join(artifacts, basename(file, ".html") + ".png"),
             });
-            await page.close();
-            assertClean(basename(file), problems);
-            assert.equal(report.drawnPlots, report.plots, "every Plotly output drew an SVG");
-            const expectsMath = /class="katex"/.test(html);
-            if (expectsMath) {
-              assert.ok(report.katex > 0, "math is laid out");
-              assert.ok(report.katexFontsLoaded > 0, "KaTeX fonts loaded from the site");
-            }
-            assert.deepEqual(report.brokenImages, [], "images decode");
-            assert.deepEqual(report.missingAnchors, [], "ToC and heading links resolve");
-            await assertLinksExist(basename(file), report.localLinks);
             assert.equal(report.pwned, null);
           },
         );
