@@ -216,7 +216,16 @@ async function gradeOne(submission: Submission, ctx: BatchContext): Promise<Subm
 
 async function gradeSafely(submission: Submission, ctx: BatchContext): Promise<SubmissionResult> {
   try {
-    const result = await gradeOne(submission, ctx);
+    let result: SubmissionResult;
+    try {
+      result = await gradeOne(submission, ctx);
+    } catch (e) {
+      // A failure of the grader or the kernel itself (not an outcome of the student's code,
+      // which gradeOne reports as a status): try once more before giving up on it.
+      if (ctx.signal?.aborted) throw e;
+      console.error(`grader: ${submission.student}: ${(e as Error).message}; trying again`);
+      result = await gradeOne(submission, ctx);
+    }
     if (!result.cached && result.cacheKey) await writeCached(ctx.out, result);
     return result;
   } catch (e) {
@@ -333,6 +342,12 @@ export async function gradeAssignment(options: GradeOptions): Promise<GradesFile
     signal: options.signal,
   };
   await Deno.mkdir(out, { recursive: true });
+  // A session's host side failing asynchronously must not end the batch: report and go on.
+  const onUnhandled = (event: PromiseRejectionEvent) => {
+    event.preventDefault();
+    console.error(`grader: a kernel session failed outside any cell (${event.reason}); going on`);
+  };
+  globalThis.addEventListener("unhandledrejection", onUnhandled);
   let done = 0;
   const results = await pool(
     submissions,
@@ -343,6 +358,7 @@ export async function gradeAssignment(options: GradeOptions): Promise<GradesFile
       return result;
     },
   );
+  globalThis.removeEventListener("unhandledrejection", onUnhandled);
   await Deno.remove(join(out, ".work"), { recursive: true }).catch(() => {});
   const grades: GradesFile = {
     format: GRADES_FORMAT,
