@@ -8,8 +8,8 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { GRADE_DEFAULTS, GradeError, gradeAssignment, shown } from "./grade.ts";
-import { mergeGrades, MergeError } from "./merge.ts";
+import { GRADE_DEFAULTS, gradeAssignment, GradeError, shown } from "./grade.ts";
+import { MergeError, mergeGrades } from "./merge.ts";
 import { formatPoints } from "./results.ts";
 import { parseShard, type Shard } from "./submissions.ts";
 
@@ -138,9 +138,9 @@ export async function main(args: string[]): Promise<number> {
       onProgress: values.quiet ? undefined : ({ done, total, result }) => {
         const width = String(total).length;
         console.log(
-          `[${String(done).padStart(width)}/${total}] ${result.student}  ${formatPoints(result.total)}/${
-            formatPoints(result.max)
-          }  ${result.status}${result.tampered ? " (tampered)" : ""}${
+          `[${String(done).padStart(width)}/${total}] ${result.student}  ${
+            formatPoints(result.total)
+          }/${formatPoints(result.max)}  ${result.status}${result.tampered ? " (tampered)" : ""}${
             result.cached ? "  (cached)" : `  ${result.seconds.toFixed(1)} s`
           }  ${result.status === "graded" && !result.tampered ? "" : result.reason}`.trimEnd(),
         );

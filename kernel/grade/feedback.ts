@@ -92,10 +92,12 @@ function header(input: FeedbackInput): string {
     ? `<ul>${r.details.map((d) => `<li>${escapeHtml(d)}</li>`).join("")}</ul>`
     : "";
   return `${FEEDBACK_STYLE}<section class="cl-grade-summary" aria-label="Grade">
-<h2>${escapeHtml(input.key.assignment)}: ${formatPoints(r.total)} / ${formatPoints(r.max)} points</h2>
-<div>Student <strong>${escapeHtml(r.student)}</strong> · status <strong>${escapeHtml(r.status)}</strong>${
-    r.tampered ? " · <strong>tampered</strong>" : ""
-  }</div>
+<h2>${escapeHtml(input.key.assignment)}: ${formatPoints(r.total)} / ${
+    formatPoints(r.max)
+  } points</h2>
+<div>Student <strong>${escapeHtml(r.student)}</strong> · status <strong>${
+    escapeHtml(r.status)
+  }</strong>${r.tampered ? " · <strong>tampered</strong>" : ""}</div>
 <div>${escapeHtml(r.reason)}</div>${details}
 <table><thead><tr><th>test</th><th>points</th><th>result</th><th>message</th></tr></thead><tbody>${rows}</tbody></table>
 </section>`;
@@ -123,7 +125,9 @@ export async function feedbackHtml(input: FeedbackInput): Promise<string> {
       if (info?.origin === "restored") {
         parts.push(note("This cell was missing from your submission; the original was run."));
       } else if (info?.origin === "stub") {
-        parts.push(note("Your answer cell was missing; the blank one from the assignment was run."));
+        parts.push(
+          note("Your answer cell was missing; the blank one from the assignment was run."),
+        );
       } else if (
         info?.origin === "key" && info.gradeId &&
         input.prepared.tampered.some((t) => t.includes(`"${info.gradeId}"`))

@@ -18,8 +18,8 @@ import { prepareSubmission } from "./restore.ts";
 import {
   canvasCsv,
   GRADES_FORMAT,
-  type GradesFile,
   gradesCsv,
+  type GradesFile,
   type Question,
   type SubmissionResult,
 } from "./results.ts";
@@ -165,7 +165,10 @@ async function gradeOne(submission: Submission, ctx: BatchContext): Promise<Subm
   const file = contents.files.find((f) => f.path === choice.path)!;
   let submitted;
   try {
-    submitted = parseNotebook(new TextDecoder("utf-8", { fatal: true }).decode(file.data), choice.path);
+    submitted = parseNotebook(
+      new TextDecoder("utf-8", { fatal: true }).decode(file.data),
+      choice.path,
+    );
   } catch (e) {
     const reason = e instanceof NotebookFormatError
       ? e.message

@@ -54,7 +54,9 @@ export async function mergeGrades(
   options: { canvasColumn?: string } = {},
 ): Promise<GradesFile> {
   if (dirs.length === 0) throw new MergeError("nothing to merge: name the shard folders");
-  const shards = await Promise.all(dirs.map(async (dir) => ({ dir, grades: await readGrades(dir) })));
+  const shards = await Promise.all(
+    dirs.map(async (dir) => ({ dir, grades: await readGrades(dir) })),
+  );
   const first = shards[0];
   const students = new Map<string, { result: SubmissionResult; dir: string }>();
   for (const { dir, grades } of shards) {
@@ -79,7 +81,9 @@ export async function mergeGrades(
   await Deno.mkdir(join(out, "feedback"), { recursive: true });
   await Deno.mkdir(join(out, "executed"), { recursive: true });
   for (const { result, dir } of students.values()) {
-    if (result.feedback) await copyIfPresent(join(dir, result.feedback), join(out, result.feedback));
+    if (result.feedback) {
+      await copyIfPresent(join(dir, result.feedback), join(out, result.feedback));
+    }
     await copyIfPresent(
       join(dir, "executed", `${result.student}.ipynb`),
       join(out, "executed", `${result.student}.ipynb`),

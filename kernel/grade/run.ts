@@ -149,19 +149,21 @@ export async function runSubmission(
   })();
   let result;
   try {
-    result = await withStartRetry(() => executeNotebook(notebook, {
-      path: ctx.path,
-      cwd: ctx.cwd,
-      permissions: ctx.permissions,
-      timeout: ctx.timeout,
-      notebookTimeout: ctx.notebookTimeout,
-      allowErrors: true,
-      memoryMb: ctx.memoryMb,
-      maxOutputBytes: ctx.maxOutputBytes ?? 1024 * 1024,
-      env: {},
-      denoArgs: ["--config", join(PROJECT_ROOT, "deno.json"), "--frozen", "--cached-only"],
-      signal: ctx.signal,
-    }));
+    result = await withStartRetry(() =>
+      executeNotebook(notebook, {
+        path: ctx.path,
+        cwd: ctx.cwd,
+        permissions: ctx.permissions,
+        timeout: ctx.timeout,
+        notebookTimeout: ctx.notebookTimeout,
+        allowErrors: true,
+        memoryMb: ctx.memoryMb,
+        maxOutputBytes: ctx.maxOutputBytes ?? 1024 * 1024,
+        env: {},
+        denoArgs: ["--config", join(PROJECT_ROOT, "deno.json"), "--frozen", "--cached-only"],
+        signal: ctx.signal,
+      })
+    );
   } finally {
     watching = false;
     await watcher;

@@ -198,7 +198,9 @@ export function scoreRun(prepared: PreparedSubmission, run: RunOutcome): Score {
   // Tampering comes before the failure detail, which is the part that may be cut.
   if (tampered) reason += `; tampered: ${prepared.tampered[0]}`;
   const failed = tests.find((t) => !t.passed && t.outcome === "failed");
-  if (status === "graded" && failed) reason += `; first failure: ${failed.gradeId}: ${failed.message}`;
+  if (status === "graded" && failed) {
+    reason += `; first failure: ${failed.gradeId}: ${failed.message}`;
+  }
   return { status, tampered, reason: oneLine(reason), total, max, tests };
 }
 
