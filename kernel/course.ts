@@ -1,24 +1,26 @@
 /**
- * `deno task course`: execute every lesson notebook in `lessons/` headlessly and write the
- * executed copies into `build/lessons/` (git-ignored), then print a summary. Exits non-zero
- * when a lesson fails.
+ * `deno task course`: execute every lesson in `lessons/` headlessly (through the execution cache,
+ * so an unchanged course executes nothing), write the executed copies into `build/lessons/`
+ * (git-ignored), render the course site into `site/`, and print the page to open. Exits non-zero
+ * when a lesson fails (its page still shows what ran and the error).
  *
  * Smoke parameters: a lesson may carry a fast parameter set in its notebook metadata,
  * `metadata.convlab.smoke` (an object of parameter values, e.g. `{"epochs": 1, "samples":
- * 512}`); the course run injects it like `-p` values (after the cell tagged `parameters`).
- * `--full` runs the lessons with their own defaults instead.
+ * 512}`); the course run injects it like `-p` values (after the cell tagged `parameters`), and
+ * the site then says so on every page. `--full` runs the lessons with their own defaults instead.
  *
  * ```sh
- * deno task course [--full] [--out <dir>] [--timeout <s>] [lessons/dir-or-notebook...]
+ * deno task course [--full] [--site <dir>] [--out <dir>] [--timeout <s>] [--force]
+ *                  [--single-file] [lessons/dir-or-notebook...]
  * ```
  *
  * @module
  */
 import { parseArgs } from "node:util";
-import { dirname, join, relative, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { executeNotebook, type ExecuteResult } from "./execute.ts";
-import { type Notebook, readNotebook, writeNotebook } from "./notebook.ts";
+import { basename, dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { type Notebook, writeNotebook } from "./notebook.ts";
+import { renderSite, type SitePage, type SiteResult } from "./render/site.ts";
 
 /** The project root (the folder holding `deno.json`, above `kernel/`). */
 export const PROJECT_ROOT: string = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -57,113 +59,187 @@ export function smokeParameters(nb: Notebook): Record<string, unknown> {
 
 /** Options of {@linkcode runCourse}. */
 export interface CourseOptions {
-  /** Notebooks or folders to run. Default: `lessons/`. */
+  /**
+   * Notebooks or folders to run. Default: `lessons/` — the notebooks directly in it, in natural
+   * order (subfolders such as `lessons/assignments/` hold solutions that are not published).
+   */
   inputs?: string[];
-  /** Where executed copies go (same relative paths as under `lessons/`). Default `build/lessons`. */
+  /** Where the site goes. Default `site/`. */
+  siteDir?: string;
+  /** Where executed copies go (one per lesson, same file name). Default `build/lessons`. */
   outDir?: string;
   /** Use the lessons' own parameters instead of their smoke parameters. Default false. */
   full?: boolean;
   /** Per-cell timeout in seconds. Default 600. */
   timeout?: number;
-  /** Called after each lesson. */
+  /** Folder of the execution cache. Default `.cache/render/` in the project root. */
+  cacheDir?: string;
+  /** Re-execute lessons even when the cache has them. Default false. */
+  force?: boolean;
+  /** One self-contained HTML file per lesson. Default false. */
+  singleFile?: boolean;
+  /** Called when a lesson starts executing. */
+  onStart?: (path: string, index: number, total: number) => void;
+  /** Called after each lesson is rendered. */
   onLesson?: (lesson: CourseLesson) => void;
 }
 
 /** One lesson's outcome. */
 export interface CourseLesson {
   path: string;
+  /** The executed copy. */
   outPath: string;
+  /** The lesson's page. */
+  pagePath: string;
   ok: boolean;
+  /** Seconds spent executing (0 when the outputs came from the cache). */
   seconds: number;
-  result?: ExecuteResult;
-  /** Why it failed (the first failing cell, or why it could not run). */
+  /** Whether the outputs came from the execution cache. */
+  cached: boolean;
+  /** Why it failed (the first failing cell). */
   failure?: string;
 }
 
-/** Execute the lessons and write the executed copies. */
-export async function runCourse(options: CourseOptions = {}): Promise<CourseLesson[]> {
-  const lessonsDir = join(PROJECT_ROOT, "lessons");
-  const outDir = resolve(options.outDir ?? join(PROJECT_ROOT, "build", "lessons"));
-  const paths: string[] = [];
-  for (const input of options.inputs?.length ? options.inputs : [lessonsDir]) {
-    const stat = await Deno.stat(input);
-    if (stat.isDirectory) paths.push(...await findLessons(input));
-    else paths.push(input);
-  }
-  const lessons: CourseLesson[] = [];
-  for (const path of paths) {
-    const rel = relative(lessonsDir, resolve(path));
-    const outPath = join(
-      outDir,
-      rel.startsWith("..") ? relative(PROJECT_ROOT, resolve(path)) : rel,
-    );
-    const started = performance.now();
-    let lesson: CourseLesson;
-    try {
-      const nb = await readNotebook(path);
-      const result = await executeNotebook(nb, {
-        path: relative(Deno.cwd(), path),
-        parameters: options.full ? {} : smokeParameters(nb),
-        timeout: options.timeout ?? 600,
-      });
-      await Deno.mkdir(dirname(outPath), { recursive: true });
-      await writeNotebook(outPath, result.notebook);
-      lesson = {
-        path,
-        outPath,
-        ok: result.ok,
-        seconds: (performance.now() - started) / 1000,
-        result,
-        ...(result.error ? { failure: result.error.message } : {}),
-      };
-    } catch (e) {
-      lesson = {
-        path,
-        outPath,
-        ok: false,
-        seconds: (performance.now() - started) / 1000,
-        failure: (e as Error).message,
-      };
-    }
-    lessons.push(lesson);
-    options.onLesson?.(lesson);
-  }
-  return lessons;
+/** What {@linkcode runCourse} did. */
+export interface CourseResult {
+  lessons: CourseLesson[];
+  site: SiteResult;
 }
 
-async function main(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      full: { type: "boolean" },
-      out: { type: "string" },
-      timeout: { type: "string" },
+/** Execute the lessons (through the cache), write the executed copies, render the site. */
+export async function runCourse(options: CourseOptions = {}): Promise<CourseResult> {
+  const inputs = options.inputs?.length ? options.inputs : [join(PROJECT_ROOT, "lessons")];
+  const outDir = resolve(options.outDir ?? join(PROJECT_ROOT, "build", "lessons"));
+  const parametersOf = (_path: string, nb: Notebook) =>
+    options.full ? undefined : smokeParameters(nb);
+  let smoke = false;
+  const lessons: CourseLesson[] = [];
+  const writes: Promise<void>[] = [];
+  const site = await renderSite(inputs, {
+    outDir: options.siteDir ?? join(PROJECT_ROOT, "site"),
+    execute: true,
+    force: options.force,
+    cacheDir: options.cacheDir,
+    singleFile: options.singleFile,
+    timeout: options.timeout ?? 600,
+    parameters: (path, nb) => {
+      const parameters = parametersOf(path, nb);
+      if (parameters && Object.keys(parameters).length > 0) smoke = true;
+      return parameters;
     },
+    onExecutionStart: ({ path, index, total }) => options.onStart?.(path, index, total),
+    onProgress: ({ page }) => {
+      const lesson = courseLesson(page, outDir);
+      writes.push(
+        Deno.mkdir(outDir, { recursive: true }).then(() =>
+          writeNotebook(lesson.outPath, page.notebook)
+        ),
+      );
+      lessons.push(lesson);
+      options.onLesson?.(lesson);
+    },
+    // Asked once every lesson has run, before the pages are written.
+    notice: () =>
+      smoke
+        ? "The outputs on these pages come from a quick run with each lesson's smoke settings " +
+          "(fewer epochs and samples). Run `deno task course --full` for the full lessons."
+        : undefined,
   });
+  await Promise.all(writes);
+  return { lessons, site };
+}
+
+function courseLesson(page: SitePage, outDir: string): CourseLesson {
+  return {
+    path: page.source,
+    outPath: join(outDir, basename(page.source)),
+    pagePath: page.output,
+    ok: page.execution !== "failed",
+    seconds: page.executionSeconds,
+    cached: page.execution === "cache",
+    ...(page.failure ? { failure: page.failure } : {}),
+  };
+}
+
+const HELP = `Execute every lesson and render the course site.
+
+Usage: deno task course [options] [notebook-or-folder...]   (default: lessons/)
+
+  --full            run the lessons with their own parameters (default: metadata.convlab.smoke)
+  --site <dir>      where the site goes (default: site)
+  --out <dir>       where executed copies go (default: build/lessons)
+  --timeout <s>     per-cell timeout in seconds (default: 600)
+  --force           execute again even when the cache (.cache/render/) has a lesson
+  --single-file     one self-contained HTML file per lesson
+  -h, --help        this help`;
+
+async function main(args: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        full: { type: "boolean" },
+        site: { type: "string" },
+        out: { type: "string" },
+        timeout: { type: "string" },
+        force: { type: "boolean" },
+        "single-file": { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (e) {
+    console.error(`error: ${(e as Error).message}\n\n${HELP}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
   const timeout = values.timeout === undefined ? undefined : Number(values.timeout);
   if (timeout !== undefined && !(timeout > 0)) {
     console.error(`error: --timeout needs a positive number of seconds, got "${values.timeout}"`);
     return 2;
   }
-  const lessons = await runCourse({
-    inputs: positionals,
-    outDir: values.out,
-    full: values.full ?? false,
-    timeout,
-    onLesson: (l) => {
-      const where = relative(Deno.cwd(), l.path);
-      console.log(`${l.ok ? "ok    " : "FAILED"} ${where} (${l.seconds.toFixed(1)} s)`);
-      if (l.failure) console.log(`       ${l.failure.split("\n")[0]}`);
-    },
-  });
+  const cwd = Deno.cwd();
+  const shown = (path: string) => {
+    const rel = relative(cwd, path);
+    return rel.startsWith("..") ? path : rel;
+  };
+  let result: CourseResult;
+  try {
+    result = await runCourse({
+      inputs: positionals,
+      siteDir: values.site,
+      outDir: values.out,
+      full: values.full ?? false,
+      timeout,
+      force: values.force ?? false,
+      singleFile: values["single-file"] ?? false,
+      onStart: (path, i, total) => console.log(`[${i + 1}/${total}] running ${shown(path)} …`),
+      onLesson: (l) => {
+        const how = l.cached ? "outputs from cache" : `${l.seconds.toFixed(1)} s`;
+        console.log(
+          `${l.ok ? "ok    " : "FAILED"} ${shown(l.path)} (${how}) → ${shown(l.pagePath)}`,
+        );
+        if (l.failure) console.log(`       ${l.failure.split("\n")[0]}`);
+      },
+    });
+  } catch (e) {
+    console.error(`error: ${(e as Error).message}`);
+    return 2;
+  }
+  const { lessons, site } = result;
   const failed = lessons.filter((l) => !l.ok).length;
-  const out = relative(Deno.cwd(), resolve(values.out ?? join(PROJECT_ROOT, "build", "lessons")));
+  const out = shown(resolve(values.out ?? join(PROJECT_ROOT, "build", "lessons")));
   console.log(
     `${lessons.length - failed} of ${lessons.length} lessons ran${
       failed ? `, ${failed} failed` : ""
     }; executed copies in ${out}/`,
   );
+  console.log(`Course site: open ${shown(site.index)} (${pathToFileURL(site.index).href})`);
   return failed > 0 || lessons.length === 0 ? 1 : 0;
 }
 

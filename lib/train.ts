@@ -19,7 +19,7 @@
 
 import * as tf from "@tensorflow/tfjs";
 import { Callback, History, LambdaCallback, type Logs } from "./callbacks.ts";
-import { type Compiled, compiledState } from "./compile.ts";
+import { compile, type Compiled, compiledState, type CompileOptions } from "./compile.ts";
 import "./determinism.ts";
 import { markFrozen } from "./freeze.ts";
 import { inNotebook } from "./display.ts";
@@ -82,8 +82,8 @@ export interface FitOptions {
   callbacks?: CallbackLike[];
   /** Fraction of the samples (the last ones, before shuffling) kept for validation. */
   validationSplit?: number;
-  /** Validation data: `[xVal, yVal]` tensors, or a batch source. */
-  validationData?: [Tensors, Tensors] | BatchSource;
+  /** Validation data: `[xVal, yVal]` (tensors or plain arrays), or a batch source. */
+  validationData?: [Tensors | NumberArrays, Tensors | NumberArrays] | BatchSource;
   /** Shuffle the training samples each epoch (default true; tensors only). */
   shuffle?: boolean;
   /** Epoch to start at (for resumed training; default 0). */
@@ -152,6 +152,59 @@ function isTensorRecord(value: unknown): value is Record<string, tf.Tensor> {
 
 function isTensors(value: unknown): value is Tensors {
   return value instanceof tf.Tensor || isTensorArray(value) || isTensorRecord(value);
+}
+
+/** Plain numbers as Keras takes NumPy arrays: nested arrays or a typed array. */
+export type NumberArrays =
+  | number[]
+  | number[][]
+  | number[][][]
+  | number[][][][]
+  | Float32Array
+  | Int32Array
+  | Uint8Array;
+
+function isNumberArray(value: unknown): value is NumberArrays {
+  if (ArrayBuffer.isView(value)) return !(value instanceof DataView);
+  let inner: unknown = value;
+  while (Array.isArray(inner)) {
+    if (inner.length === 0) return false;
+    inner = inner[0];
+  }
+  return Array.isArray(value) && typeof inner === "number";
+}
+
+/** A plain array as a tensor (recorded in `made` for disposal); anything else as it is. */
+function asTensors(value: unknown, made: tf.Tensor[]): unknown {
+  if (!isNumberArray(value)) return value;
+  if (!ArrayBuffer.isView(value)) checkRectangular(value as unknown[], []);
+  const tensor = tf.tensor(value as number[]);
+  made.push(tensor);
+  return tensor;
+}
+
+/** Nested arrays must be rectangular, with numbers at the bottom (tfjs does not check). */
+function checkRectangular(value: unknown[], at: number[]): number[] {
+  const where = at.length ? ` at [${at.join("][")}]` : "";
+  let inner: number[] | null = null;
+  value.forEach((item, i) => {
+    let shape: number[];
+    if (Array.isArray(item)) shape = checkRectangular(item, [...at, i]);
+    else if (typeof item === "number") shape = [];
+    else {
+      throw new TypeError(
+        `Cannot use a plain array as a tensor: expected numbers, got ${typeof item}${where}`,
+      );
+    }
+    if (inner === null) inner = shape;
+    else if (inner.join() !== shape.join()) {
+      throw new TypeError(
+        `Cannot use a plain array as a tensor: entry [${[...at, i].join("][")}] has shape ` +
+          `[${shape}] but entry [${[...at, 0].join("][")}] has [${inner}] (rows must be equal)`,
+      );
+    }
+  });
+  return [value.length, ...(inner ?? [])];
 }
 
 /** Put tensors in the model's order of inputs (or outputs). */
@@ -412,6 +465,7 @@ function sourceFeed(
   action: string,
   needTargets: boolean,
   onExhausted: () => void,
+  checkFirst: (batch: Batch) => Promise<void>,
 ): BatchFeed {
   let taken = 0;
   let started = false;
@@ -437,7 +491,16 @@ function sourceFeed(
         return null;
       }
       taken++;
-      return standardise(element, inputs, outputs, reader.owned, action, needTargets);
+      const batch = standardise(element, inputs, outputs, reader.owned, action, needTargets);
+      if (taken === 1) {
+        try {
+          await checkFirst(batch);
+        } catch (error) {
+          disposeBatch(batch);
+          throw error;
+        }
+      }
+      return batch;
     },
     async close() {
       if (!continuing) await reader.end();
@@ -522,6 +585,20 @@ async function checkTargets(
   }
 }
 
+/** Check the first batch from a source as tensors are checked (targets only when compiled). */
+async function checkBatchData(
+  batch: Batch,
+  compiled: Compiled | null,
+  inputs: ModelIO,
+  outputs: ModelIO,
+  action: string,
+): Promise<void> {
+  checkInputs(batch.xs, inputs, action);
+  if (!compiled) return;
+  sampleCount([...batch.xs, ...batch.ys], "inputs and targets of a batch", action);
+  await checkTargets(batch.ys, compiled, outputs, action);
+}
+
 /** Running sums of an epoch (losses on the backend, metrics in their own state). */
 class Accumulator {
   readonly compiled: Compiled;
@@ -566,13 +643,12 @@ class Accumulator {
   /** Keras's log keys and the values so far (one read-back for all). */
   async logs(prefix = ""): Promise<Logs> {
     const keys: string[] = [];
-    const values: tf.Tensor[] = [];
     const many = this.compiled.outputs.length > 1;
     const mean = (sum: tf.Tensor | null) =>
       sum && this.samples > 0 ? tf.div(sum, this.samples) : tf.scalar(NaN);
-    tf.tidy(() => {
+    const stacked = tf.tidy(() => {
+      const values: tf.Tensor[] = [mean(this.#total)];
       keys.push("loss");
-      values.push(mean(this.#total));
       if (many) {
         this.compiled.outputs.forEach((output, i) => {
           if (!output.loss) return;
@@ -586,17 +662,20 @@ class Accumulator {
           values.push(metric.result());
         }
       }
-      values.splice(0, values.length, tf.keep(tf.stack(values.map((v) => tf.reshape(v, [])))));
+      return tf.stack(values.map((v) => tf.reshape(v, [])));
     });
-    const data = await values[0].data();
-    values[0].dispose();
+    const data = await stacked.data();
+    stacked.dispose();
     return Object.fromEntries(keys.map((k, i) => [prefix + k, data[i]]));
   }
 
+  /** Free the sums and the metrics' state (read `logs()` first). */
   dispose(): void {
     this.#total?.dispose();
-    this.#perOutput.forEach((t) => t?.dispose());
     this.#total = null;
+    this.#perOutput.forEach((t) => t?.dispose());
+    this.#perOutput = this.#perOutput.map(() => null);
+    for (const output of this.compiled.outputs) for (const m of output.metrics) m.reset();
   }
 }
 
@@ -654,10 +733,30 @@ function trainStep(
     perOutput = losses.perOutput.map((l) => (l ? tf.keep(l) : null));
     return losses.total;
   };
-  const total = variables.length > 0
-    ? compiled.optimizer.minimize(lossFn, true, variables)!
-    : tf.tidy(lossFn);
-  return { total, perOutput, preds };
+  try {
+    const total = variables.length > 0
+      ? compiled.optimizer.minimize(lossFn, true, variables)!
+      : tf.tidy(lossFn);
+    return { total, perOutput, preds };
+  } catch (error) {
+    // Kept tensors outlive the failed step's scope: free them.
+    tf.dispose([...preds, ...perOutput.filter((t): t is tf.Scalar => t !== null)]);
+    releaseFailedTape();
+    throw error;
+  }
+}
+
+/**
+ * tfjs 4.22 leaves the gradient tape of a step whose loss threw behind, with the tensors it saved
+ * for the backward pass (kept clones): dispose them, so that a failing custom loss leaks nothing.
+ */
+function releaseFailedTape(): void {
+  const state = (tf.engine() as unknown as {
+    state?: { gradientDepth?: number; activeTape?: { saved?: tf.Tensor[] }[] | null };
+  }).state;
+  if (!state || state.gradientDepth !== 0 || !Array.isArray(state.activeTape)) return;
+  for (const node of state.activeTape) if (node.saved) tf.dispose(node.saved);
+  state.activeTape = null;
 }
 
 /** Evaluate batches in inference mode into an accumulator. */
@@ -679,8 +778,9 @@ async function evaluateFeed(
         tf.tidy(() => {
           const input = batch!.xs.length === 1 ? batch!.xs[0] : batch!.xs;
           const out = model.apply(input, { training: false }) as tf.Tensor | tf.Tensor[];
-          preds = (Array.isArray(out) ? out : [out]).map((p) => tf.keep(p));
-          const losses = batchLosses(model, compiled, batch!.ys, preds, null);
+          const outputs = Array.isArray(out) ? out : [out];
+          const losses = batchLosses(model, compiled, batch!.ys, outputs, null);
+          preds = outputs.map((p) => tf.keep(p));
           total = tf.keep(losses.total);
           perOutput = losses.perOutput.map((l) => (l ? tf.keep(l) : null));
         });
@@ -702,6 +802,9 @@ async function evaluateFeed(
   }
 }
 
+/** Models a `fit()` is running on. */
+const fitting = new WeakSet<tf.LayersModel>();
+
 /** Let timers, I/O and display updates run (tfjs ops on cpu/wasm are synchronous). */
 function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 0));
@@ -711,7 +814,23 @@ function requireCompiled(model: tf.LayersModel, action: string): Compiled {
   if (!(model instanceof tf.LayersModel)) {
     throw new TypeError(`Cannot ${action}: expected a tf.LayersModel (tf.sequential or tf.model)`);
   }
-  const compiled = compiledState(model);
+  let compiled = compiledState(model);
+  if (!compiled) {
+    // A model compiled with tfjs's own model.compile: take over its optimizer, losses and metrics.
+    const tfjs = model as unknown as {
+      optimizer_?: tf.Optimizer;
+      loss?: unknown;
+      metrics?: unknown;
+    };
+    if (tfjs.optimizer_ && tfjs.loss !== undefined && tfjs.loss !== null) {
+      compile(model, {
+        optimizer: tfjs.optimizer_,
+        loss: tfjs.loss as CompileOptions["loss"],
+        metrics: (tfjs.metrics ?? undefined) as CompileOptions["metrics"],
+      });
+      compiled = compiledState(model);
+    }
+  }
   if (!compiled) {
     throw new Error(
       `Cannot ${action}: compile the model first, e.g. cl.compile(model, {optimizer: "adam", ` +
@@ -765,30 +884,7 @@ function checkFitOptions(options: FitOptions): void {
   }
 }
 
-/**
- * Train a compiled model, as Keras's `model.fit`: on tensors `x`, `y` or on a batch source
- * (`fit(model, source, options)`), with validation, callbacks and live progress.
- *
- * Introduced in lesson 02 (LeNet-5 and MNIST).
- *
- * @param model A model compiled with `cl.compile`.
- * @param x Inputs (tensors), or a batch source of `{xs, ys}` batches.
- * @param y Targets (with tensor inputs), or the options (with a batch source).
- * @param options Batch size, epochs, validation, callbacks, …
- * @returns The history (`history.history.loss`, `.val_accuracy`, …).
- * @example
- * ```ts
- * import * as tf from "@tensorflow/tfjs";
- * import * as cl from "convlab";
- * cl.seed(1);
- * const model = tf.sequential({ layers: [tf.layers.dense({ units: 1, inputShape: [1] })] });
- * cl.compile(model, { optimizer: cl.optimizers.SGD({ learningRate: 0.1 }), loss: "mse" });
- * const x = tf.tensor2d([[0], [1], [2], [3]]);
- * const history = await cl.fit(model, x, x.mul(2), { epochs: 50, verbose: 0 });
- * console.log(history.history.loss.at(-1)! < 0.01); // true
- * ```
- */
-export async function fit(
+async function fitTensors(
   model: tf.LayersModel,
   x: Tensors | BatchSource,
   y?: Tensors | FitOptions,
@@ -828,6 +924,7 @@ export async function fit(
   const validationFreq = positiveInteger("validationFreq", options.validationFreq ?? 1, action);
   const inputs = modelInputs(model);
   const outputs = modelOutputs(model);
+  const checkBatch = (batch: Batch) => checkBatchData(batch, compiled, inputs, outputs, action);
 
   // --- training data -----------------------------------------------------------------------
   let makeTrainFeed: (epoch: number) => BatchFeed;
@@ -866,7 +963,8 @@ export async function fit(
     const steps = options.stepsPerEpoch !== undefined
       ? positiveInteger("stepsPerEpoch", options.stepsPerEpoch, action)
       : null;
-    makeTrainFeed = () => sourceFeed(reader, steps, inputs, outputs, action, true, exhausted);
+    makeTrainFeed = () =>
+      sourceFeed(reader, steps, inputs, outputs, action, true, exhausted, checkBatch);
     trainSteps = steps ?? reader.length;
   } else {
     const xs = ordered("input", x as Tensors, inputs, action);
@@ -940,7 +1038,8 @@ export async function fit(
       const steps = options.validationSteps !== undefined
         ? positiveInteger("validationSteps", options.validationSteps, action)
         : null;
-      makeValFeed = () => sourceFeed(reader, steps, inputs, outputs, action, true, () => {});
+      makeValFeed = () =>
+        sourceFeed(reader, steps, inputs, outputs, action, true, () => {}, checkBatch);
     } else {
       throw new TypeError(
         `Cannot fit: validationData must be [xVal, yVal] tensors or a batch source, got ` +
@@ -1114,20 +1213,7 @@ export interface EvaluateOptions {
   returnDict?: boolean;
 }
 
-/**
- * Loss and metrics of a compiled model on data, as Keras's `model.evaluate`: the loss alone when
- * there are no metrics and one output, else the list `[loss, …metrics]` in history-key order
- * (`res[1]` is the accuracy in the course's code), or an object with `returnDict: true`.
- *
- * Introduced in lesson 02 (LeNet-5 and MNIST).
- *
- * @example
- * ```ts
- * import * as cl from "convlab";
- * // const [loss, accuracy] = await cl.evaluate(model, xTest, yTest) as number[];
- * ```
- */
-export async function evaluate(
+async function evaluateTensors(
   model: tf.LayersModel,
   x: Tensors | BatchSource,
   y?: Tensors | EvaluateOptions,
@@ -1159,7 +1245,16 @@ export async function evaluate(
     const steps = options.steps !== undefined
       ? positiveInteger("steps", options.steps, action)
       : null;
-    feed = sourceFeed(reader, steps, inputs, outputs, action, true, () => {});
+    feed = sourceFeed(
+      reader,
+      steps,
+      inputs,
+      outputs,
+      action,
+      true,
+      () => {},
+      (batch) => checkBatchData(batch, compiled, inputs, outputs, action),
+    );
   } else {
     throw new TypeError(`Cannot evaluate: x must be tensors or a batch source, got ${describe(x)}`);
   }
@@ -1187,26 +1282,7 @@ export interface PredictOptions {
   steps?: number;
 }
 
-/**
- * The model's outputs for inputs, computed batch by batch in inference mode (Dropout off,
- * BatchNormalization with moving statistics), as Keras's `model.predict`. Dispose the result.
- *
- * Introduced in lesson 02 (LeNet-5 and MNIST).
- *
- * @param model Any model (compiled or not).
- * @param x Input tensors, or a batch source of `{xs}` / `[xs, ys]` / tensors.
- * @returns One tensor per model output (a single tensor for one output).
- * @example
- * ```ts
- * import * as tf from "@tensorflow/tfjs";
- * import * as cl from "convlab";
- * const model = cl.models.lenet5();
- * const probabilities = await cl.predict(model, tf.zeros([2, 28, 28, 1])) as tf.Tensor;
- * console.log(probabilities.shape); // [2, 10]
- * probabilities.dispose();
- * ```
- */
-export async function predict(
+async function predictTensors(
   model: tf.LayersModel,
   x: Tensors | BatchSource,
   options: PredictOptions = {},
@@ -1230,7 +1306,16 @@ export async function predict(
       ? positiveInteger("steps", options.steps, action)
       : null;
     reader = new SourceReader(x);
-    feed = sourceFeed(reader, steps, inputs, outputs, action, false, () => {});
+    feed = sourceFeed(
+      reader,
+      steps,
+      inputs,
+      outputs,
+      action,
+      false,
+      () => {},
+      (batch) => checkBatchData(batch, null, inputs, outputs, action),
+    );
   } else {
     throw new TypeError(`Cannot predict: x must be tensors or a batch source, got ${describe(x)}`);
   }
@@ -1267,4 +1352,119 @@ export async function predict(
     return joined;
   });
   return results.length === 1 ? results[0] : results;
+}
+
+/**
+ * Train a compiled model, as Keras's `model.fit`: on tensors `x`, `y` or on a batch source
+ * (`fit(model, source, options)`), with validation, callbacks and live progress.
+ *
+ * Introduced in lesson 02 (LeNet-5 and MNIST).
+ *
+ * @param model A model compiled with `cl.compile`.
+ * @param x Inputs (tensors), or a batch source of `{xs, ys}` batches.
+ * @param y Targets (with tensor inputs), or the options (with a batch source).
+ * @param options Batch size, epochs, validation, callbacks, …
+ * @returns The history (`history.history.loss`, `.val_accuracy`, …).
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import * as cl from "convlab";
+ * cl.seed(1);
+ * const model = tf.sequential({ layers: [tf.layers.dense({ units: 1, inputShape: [1] })] });
+ * cl.compile(model, { optimizer: cl.optimizers.SGD({ learningRate: 0.1 }), loss: "mse" });
+ * const x = tf.tensor2d([[0], [1], [2], [3]]);
+ * const history = await cl.fit(model, x, x.mul(2), { epochs: 50, verbose: 0 });
+ * console.log(history.history.loss.at(-1)! < 0.01); // true
+ * ```
+ */
+export async function fit(
+  model: tf.LayersModel,
+  x: Tensors | NumberArrays | BatchSource,
+  y?: Tensors | NumberArrays | FitOptions,
+  options: FitOptions = {},
+): Promise<History> {
+  // Checked before anything is awaited, so two fit() calls started together cannot both pass.
+  if (fitting.has(model) || (model as unknown as { isTraining?: boolean }).isTraining) {
+    throw new Error("Cannot fit: this model is already training; await the running fit() first");
+  }
+  fitting.add(model);
+  const made: tf.Tensor[] = [];
+  try {
+    const xs = asTensors(x, made) as Tensors | BatchSource;
+    const ys = isNumberArray(y) ? asTensors(y, made) as Tensors : y as Tensors | FitOptions;
+    const validation = options.validationData;
+    if (Array.isArray(validation) && validation.length === 2 && validation.some(isNumberArray)) {
+      options = {
+        ...options,
+        validationData: [
+          asTensors(validation[0], made) as Tensors,
+          asTensors(validation[1], made) as Tensors,
+        ],
+      };
+    }
+    return await fitTensors(model, xs, ys, options);
+  } finally {
+    tf.dispose(made);
+    fitting.delete(model);
+  }
+}
+
+/**
+ * Loss and metrics of a compiled model on data, as Keras's `model.evaluate`: the loss alone when
+ * there are no metrics and one output, else the list `[loss, …metrics]` in history-key order
+ * (`res[1]` is the accuracy in the course's code), or an object with `returnDict: true`.
+ *
+ * Introduced in lesson 02 (LeNet-5 and MNIST).
+ *
+ * @example
+ * ```ts
+ * import * as cl from "convlab";
+ * // const [loss, accuracy] = await cl.evaluate(model, xTest, yTest) as number[];
+ * ```
+ */
+export async function evaluate(
+  model: tf.LayersModel,
+  x: Tensors | NumberArrays | BatchSource,
+  y?: Tensors | NumberArrays | EvaluateOptions,
+  options: EvaluateOptions = {},
+): Promise<number | number[] | Logs> {
+  const made: tf.Tensor[] = [];
+  try {
+    const ys = isNumberArray(y) ? asTensors(y, made) as Tensors : y as Tensors | EvaluateOptions;
+    return await evaluateTensors(model, asTensors(x, made) as Tensors | BatchSource, ys, options);
+  } finally {
+    tf.dispose(made);
+  }
+}
+
+/**
+ * The model's outputs for inputs, computed batch by batch in inference mode (Dropout off,
+ * BatchNormalization with moving statistics), as Keras's `model.predict`. Dispose the result.
+ *
+ * Introduced in lesson 02 (LeNet-5 and MNIST).
+ *
+ * @param model Any model (compiled or not).
+ * @param x Input tensors, or a batch source of `{xs}` / `[xs, ys]` / tensors.
+ * @returns One tensor per model output (a single tensor for one output).
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import * as cl from "convlab";
+ * const model = cl.models.lenet5();
+ * const probabilities = await cl.predict(model, tf.zeros([2, 28, 28, 1])) as tf.Tensor;
+ * console.log(probabilities.shape); // [2, 10]
+ * probabilities.dispose();
+ * ```
+ */
+export async function predict(
+  model: tf.LayersModel,
+  x: Tensors | NumberArrays | BatchSource,
+  options: PredictOptions = {},
+): Promise<tf.Tensor | tf.Tensor[]> {
+  const made: tf.Tensor[] = [];
+  try {
+    return await predictTensors(model, asTensors(x, made) as Tensors | BatchSource, options);
+  } finally {
+    tf.dispose(made);
+  }
 }

@@ -128,8 +128,12 @@ export async function main(args: string[]): Promise<number> {
       cacheDir: values.cache ? undefined : false,
       sanitize: values.sanitize,
       siteTitle: values.title,
+      onExecutionStart: ({ path, index, total }) => {
+        console.log(`[${index + 1}/${total}] executing ${shown(path, cwd)} …`);
+      },
       onProgress: (event) => {
         console.log(describe(event, cwd));
+        if (event.page.failure) console.log(`  ${event.page.failure.split("\n")[0]}`);
         for (const warning of event.page.warnings) console.log(`  warning: ${warning}`);
       },
     };

@@ -53,6 +53,8 @@ export interface PageOptions {
   resolveLink?: (href: string) => string;
   /** Trusted HTML placed after a cell, e.g. a grader's verdict next to a test cell. */
   afterCell?: CellRenderOptions["afterCell"];
+  /** A plain-text notice shown above the content (e.g. "executed with smoke settings"). */
+  notice?: string;
   /** Trusted HTML placed above the first cell, e.g. a score summary. */
   beforeContent?: string;
   /** Trusted HTML placed at the end of the page, before the footer. */
@@ -314,8 +316,11 @@ export async function renderNotebookPage(
       escapeHtml(options.downloadHref)
     }" download>Download the notebook</a>.`
     : escapeHtml(footerText);
+  const notice = options.notice
+    ? `<p class="cl-notice" role="note">${escapeHtml(options.notice)}</p>\n`
+    : "";
   const main = `<article class="cl-article">
-${options.beforeContent ?? ""}${cells.join("")}${options.afterContent ?? ""}</article>
+${notice}${options.beforeContent ?? ""}${cells.join("")}${options.afterContent ?? ""}</article>
 ${pagerHtml(options.prev, options.next)}
 ${footer ? `<footer class="cl-footer">${footer}</footer>` : ""}`;
   const html = await pageShell({

@@ -10,6 +10,7 @@ import { type Notebook, readNotebook, writeFileAtomic } from "../notebook.ts";
 import { type AssetNeeds, writeSiteAssets } from "./assets.ts";
 import { ExecutionCache, findProjectRoot } from "./cache.ts";
 import { type ExecutionRequest, kernelExecutor, type NotebookExecutor } from "./execute.ts";
+import type { ProgressEvent } from "../execute.ts";
 import { escapeHtml } from "./html.ts";
 import { newMarkdownEnv, renderMarkdown } from "./markdown.ts";
 import { type NavLink, notebookTitle, pageShell, renderNotebookPage } from "./page.ts";
@@ -39,12 +40,21 @@ export interface SiteOptions {
   force?: boolean;
   /** Site name in the top bar and titles (default "Convlab"). */
   siteTitle?: string;
+  /**
+   * Plain-text notice shown on every page (e.g. that outputs come from a fast smoke run); a
+   * function is asked after execution, before the pages are written.
+   */
+  notice?: string | (() => string | undefined);
   /** Treat every notebook as untrusted (see `renderNotebookPage`). */
   sanitize?: boolean;
   /** Executes notebooks (default: the kernel's `executeNotebook`). */
   executor?: NotebookExecutor;
   /** Told about each notebook as it is done. */
   onProgress?: (event: PageProgress) => void;
+  /** Told when a notebook starts executing (executions can take minutes). */
+  onExecutionStart?: (event: { path: string; index: number; total: number }) => void;
+  /** Cell progress of executions. */
+  onCellProgress?: (path: string, event: ProgressEvent) => void;
 }
 
 /** How a notebook got its outputs. */
@@ -66,6 +76,10 @@ export interface SitePage {
   executionSeconds: number;
   /** Warnings found while rendering (bad math, missing images), each naming the cell. */
   warnings: string[];
+  /** The notebook as rendered: executed (or from the cache), else as stored. */
+  notebook: Notebook;
+  /** Why execution failed (file, cell, error), when it did. */
+  failure?: string;
 }
 
 /** Progress of {@linkcode renderSite}: one event per notebook, in order. */
@@ -167,7 +181,13 @@ async function introHtml(
 /** The site's `index.html`: the lessons in order with their titles and summaries. */
 export async function renderIndexPage(
   pages: { title: string; summary: string; href: string }[],
-  options: { siteTitle?: string; intro?: string; singleFile?: boolean; needs?: AssetNeeds } = {},
+  options: {
+    siteTitle?: string;
+    intro?: string;
+    notice?: string;
+    singleFile?: boolean;
+    needs?: AssetNeeds;
+  } = {},
 ): Promise<string> {
   const siteTitle = options.siteTitle ?? "Convlab";
   const items = pages.map((p) =>
@@ -183,8 +203,9 @@ export async function renderIndexPage(
     description: pages.map((p) => p.title).join(" · "),
     homeHref: "index.html",
     toc: "",
-    main:
-      `<article class="cl-article">${intro}<ol class="cl-lesson-list">\n${items}\n</ol></article>`,
+    main: `<article class="cl-article">${
+      options.notice ? `<p class="cl-notice" role="note">${escapeHtml(options.notice)}</p>` : ""
+    }${intro}<ol class="cl-lesson-list">\n${items}\n</ol></article>`,
     needs: options.needs ?? { math: false, plotly: false },
     singleFile: options.singleFile ?? false,
     assetsHref: "assets/",
@@ -230,7 +251,12 @@ export async function renderSite(inputs: string[], options: SiteOptions): Promis
   let executor = options.executor;
 
   // Execute first (titles and summaries come from the notebooks, the pages link each other).
-  const executed: { nb: Notebook; execution: ExecutionSource; seconds: number }[] = [];
+  const executed: {
+    nb: Notebook;
+    execution: ExecutionSource;
+    seconds: number;
+    failure?: string;
+  }[] = [];
   for (const [i, path] of paths.entries()) {
     const nb = notebooks[i];
     const wants = mode === true || (mode === "auto" && neverRun(nb));
@@ -247,18 +273,25 @@ export async function renderSite(inputs: string[], options: SiteOptions): Promis
       executed.push({ nb: hit, execution: "cache", seconds: 0 });
       continue;
     }
-    executor ??= await kernelExecutor();
+    executor ??= kernelExecutor;
+    options.onExecutionStart?.({ path, index: i, total: paths.length });
     const request: ExecutionRequest = {
       path,
       parameters,
       timeout: options.timeout,
       notebookTimeout: options.notebookTimeout,
+      onProgress: options.onCellProgress && ((event) => options.onCellProgress!(path, event)),
     };
     const started = performance.now();
     const outcome = await executor(nb, request);
     const seconds = (performance.now() - started) / 1000;
     if (outcome.ok && cache && key) await cache.put(key, outcome.notebook, path);
-    executed.push({ nb: outcome.notebook, execution: outcome.ok ? "executed" : "failed", seconds });
+    executed.push({
+      nb: outcome.notebook,
+      execution: outcome.ok ? "executed" : "failed",
+      seconds,
+      failure: outcome.ok ? undefined : outcome.failure ?? "execution failed",
+    });
   }
 
   const titles = executed.map(({ nb }, i) => notebookTitle(nb, paths[i]));
@@ -275,6 +308,7 @@ export async function renderSite(inputs: string[], options: SiteOptions): Promis
   }
   const pages: SitePage[] = [];
   const needs: AssetNeeds = { math: false, plotly: false };
+  const notice = typeof options.notice === "function" ? options.notice() : options.notice;
   for (const [i, path] of paths.entries()) {
     const page = await renderNotebookPage(executed[i].nb, {
       path,
@@ -286,6 +320,7 @@ export async function renderSite(inputs: string[], options: SiteOptions): Promis
       next: lessons[i + 1],
       singleFile: options.singleFile,
       sanitize: options.sanitize,
+      notice,
       downloadHref: downloads ? `notebooks/${basename(path)}` : undefined,
     });
     needs.math ||= page.needs.math;
@@ -300,6 +335,8 @@ export async function renderSite(inputs: string[], options: SiteOptions): Promis
       execution: executed[i].execution,
       executionSeconds: executed[i].seconds,
       warnings: page.warnings,
+      notebook: executed[i].nb,
+      ...(executed[i].failure ? { failure: executed[i].failure } : {}),
     };
     pages.push(sitePage);
     options.onProgress?.({ index: i, total: paths.length, page: sitePage });
@@ -315,6 +352,7 @@ export async function renderSite(inputs: string[], options: SiteOptions): Promis
       {
         siteTitle: options.siteTitle,
         intro: intro.html,
+        notice,
         singleFile: options.singleFile,
         needs: { math: intro.math, plotly: false },
       },

@@ -16,7 +16,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import type { DisplayDataOutput, ErrorOutput, Output } from "../notebook.ts";
 import { KernelStartError } from "../errors.ts";
 import { callArgument, CdpConnection, type EvaluateResult, type RemoteObject } from "./cdp.ts";
-import { CellOutputs } from "./outputs.ts";
+import { CellOutputs, formatBytes } from "./outputs.ts";
 import { permissionFlags, type SessionPermissions } from "./permissions.ts";
 import { API_SYMBOL, type ChildMessage, type EvaluationOutcome, frameStart } from "./protocol.ts";
 import { CellSyntaxError, transpileCell, type TranspiledCell } from "./transpile.ts";
@@ -96,7 +96,7 @@ export class SessionNotRunningError extends Error {
 const RUNTIME = new URL("./runtime.ts", import.meta.url);
 const RUNTIME_ARG = RUNTIME.protocol === "file:" ? fileURLToPath(RUNTIME) : RUNTIME.href;
 const BANNER =
-  /(?:Debugger listening on ws:\/\/\S+|Visit chrome:\/\/inspect to connect to the debugger\.|Deno is waiting for debugger to connect\.|Debugger session started\.|Waiting for the debugger to disconnect\.\.\.)\r?\n/g;
+  /(?:Debugger listening on ws:\/\/\S+|Visit chrome:\/\/inspect to connect to the debugger\.|Deno is waiting for debugger to connect\.|Debugger session started\.|Debugger session ended\.?|Waiting for the debugger to disconnect\.\.\.)\r?\n/g;
 // deno-lint-ignore no-control-regex -- the end marker is an escape sequence on purpose
 const MARKER = /\u001b\]convlab;([0-9a-f]+);(\d+)\u0007/g;
 const ANONYMOUS_FRAME = /<anonymous>:(\d+):(\d+)/g;
@@ -430,6 +430,8 @@ export class Session {
   #onMessage(message: ChildMessage): void {
     if (message.t === "exit") {
       this.#exitRequest = { code: message.code, cell: message.cell };
+      // The child waits for its inspector client to go before it exits.
+      this.#cdp?.close();
       return;
     }
     if (message.t === "end") {
@@ -696,6 +698,7 @@ export class Session {
       } else if (record.finishing) {
         await this.#waitMarkers(seq, 2000);
       }
+      if (record.sink.droppedBytes > 0) this.#outputLimitError(record);
     } finally {
       record.finished = true;
       this.#running = false;
@@ -729,6 +732,22 @@ export class Session {
       startedAt,
       finishedAt: new Date(),
     };
+  }
+
+  /** A cell that wrote more than the cap fails, saying how much was kept and dropped. */
+  #outputLimitError(record: CellRecord): void {
+    const cap = this.#options.maxOutputBytes;
+    const evalue = `the cell wrote ${formatBytes(record.sink.totalBytes)} of output, more than ` +
+      `the ${formatBytes(cap)} limit; the first and last ${formatBytes(Math.floor(cap / 2))} ` +
+      `are kept and ${formatBytes(record.sink.droppedBytes)} in between were dropped`;
+    const error: ErrorOutput = {
+      output_type: "error",
+      ename: "OutputLimitError",
+      evalue,
+      traceback: [`OutputLimitError: ${evalue}`],
+    };
+    record.errors.push(error);
+    record.sink.add(error);
   }
 
   async #run(

@@ -57,6 +57,7 @@ Deno.test("renderSite() writes an index listing the lessons in order with titles
     const site = await renderSite([join(c.dir, "lessons")], {
       outDir: join(c.dir, "site"),
       execute: false,
+      notice: "Executed with smoke settings.",
     });
     assert.deepEqual(site.pages.map((p) => p.title), [
       "1 — Convolution",
@@ -73,7 +74,9 @@ Deno.test("renderSite() writes an index listing the lessons in order with titles
     );
     assert.match(index, /<strong>2 — LeNet<\/strong><p>Digits\.<\/p>/);
     assert.doesNotMatch(index, /Solutions|executed copy/);
+    assert.match(index, /<p class="cl-notice" role="note">Executed with smoke settings\.<\/p>/);
     const middle = await Deno.readTextFile(join(c.dir, "site", "2_lenet.html"));
+    assert.match(middle, /<p class="cl-notice" role="note">Executed with smoke settings\.<\/p>/);
     assert.match(middle, /<a class="cl-prev" rel="prev" href="1_conv\.html">/);
     assert.match(middle, /<a class="cl-next" rel="next" href="10_transfer\.html">/);
     assert.match(middle, /<a href="2_lenet\.html" aria-current="page">2 — LeNet<\/a>/);
