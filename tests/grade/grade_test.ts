@@ -245,18 +245,31 @@ Deno.test(
   }),
 );
 
-Deno.test(A1 + "redefining assertion helpers and built-ins earns nothing", async () => {
-  const batch = await imageFiltering;
-  await expectGrade(imageFiltering, "hostile-helpers", {
-    status: "graded",
-    total: 0,
-    reason: /0 of 4 tests passed/,
-  })();
-  const executed = await readNotebook(join(batch.dir, "out/executed/hostile-helpers.ipynb"));
-  const text = JSON.stringify(executed.cells.map((c) => c.cell_type === "code" ? c.outputs : []));
-  assert.doesNotMatch(text, /attack went through/);
-  assert.equal(text.match(/attack blocked/g)?.length, 9, "all nine attacks were blocked");
-});
+/** A hostile submission earns nothing and every one of its attacks was blocked. */
+function expectAttacksBlocked(batch: Promise<Batch>, attacks: number) {
+  return async () => {
+    await expectGrade(batch, "hostile-helpers", {
+      status: "graded",
+      total: 0,
+      reason: /0 of 4 tests passed/,
+    })();
+    const printed = await printedBy(await batch, "hostile-helpers");
+    assert.doesNotMatch(printed, /attack went through/);
+    assert.equal(printed.match(/attack blocked/g)?.length, attacks, printed);
+  };
+}
+
+/** Everything a graded submission printed. */
+async function printedBy(batch: Batch, name: string): Promise<string> {
+  const executed = await readNotebook(join(batch.dir, `out/executed/${name}.ipynb`));
+  return executed.cells.flatMap((c) => c.cell_type === "code" ? c.outputs : [])
+    .map((o) => o.output_type === "stream" ? o.text : "").join("");
+}
+
+Deno.test(
+  A1 + "redefining assertion helpers and built-ins earns nothing",
+  expectAttacksBlocked(imageFiltering, 9),
+);
 
 Deno.test(
   A1 + "a prying student reads nothing outside the sandbox, and still earns its points",
@@ -267,9 +280,7 @@ Deno.test(
       total: 10,
       reason: /^all 4/,
     })();
-    const executed = await readNotebook(join(batch.dir, "out/executed/prying.ipynb"));
-    const printed = executed.cells.flatMap((c) => c.cell_type === "code" ? c.outputs : [])
-      .map((o) => o.output_type === "stream" ? o.text : "").join("");
+    const printed = await printedBy(batch, "prying");
     for (
       const what of [
         "etc-passwd",
@@ -493,18 +504,10 @@ Deno.test(
   }),
 );
 
-Deno.test(A2 + "redefining helpers, prototypes and lib functions earns nothing", async () => {
-  const batch = await digitsQuick;
-  await expectGrade(digitsQuick, "hostile-helpers", {
-    status: "graded",
-    total: 0,
-    reason: /0 of 4 tests passed/,
-  })();
-  const executed = await readNotebook(join(batch.dir, "out/executed/hostile-helpers.ipynb"));
-  const text = JSON.stringify(executed.cells.map((c) => c.cell_type === "code" ? c.outputs : []));
-  assert.doesNotMatch(text, /attack went through/);
-  assert.equal(text.match(/attack blocked/g)?.length, 8, "all eight attacks were blocked");
-});
+Deno.test(
+  A2 + "redefining helpers, prototypes and lib functions earns nothing",
+  expectAttacksBlocked(digitsQuick, 8),
+);
 
 Deno.test(A2 + "a prying student is denied everything and keeps the points it earned", async () => {
   const batch = await digitsQuick;
@@ -513,9 +516,7 @@ Deno.test(A2 + "a prying student is denied everything and keeps the points it ea
     total: 3,
     reason: /^1 of 4 tests passed/,
   })();
-  const executed = await readNotebook(join(batch.dir, "out/executed/prying.ipynb"));
-  const printed = executed.cells.flatMap((c) => c.cell_type === "code" ? c.outputs : [])
-    .map((o) => o.output_type === "stream" ? o.text : "").join("");
+  const printed = await printedBy(batch, "prying");
   assert.equal(printed.match(/: denied \(/g)?.length, 12, printed);
   assert.doesNotMatch(printed, /GOT/);
 });
@@ -532,7 +533,7 @@ Deno.test(
 Deno.test(A2 + "invalid JSON, nbformat 3 and an empty folder are invalid notebooks", async () => {
   for (
     const [name, reason] of [
-      ["invalid-json", /^digits_cnn\.ipynb: line 1 column \d+: not valid JSON/],
+      ["invalid-json", /^digits_cnn\.ipynb: line \d+ column \d+: not valid JSON/],
       ["nbformat3", /^digits_cnn\.ipynb: nbformat 3 is not supported/],
       ["empty-folder", /^the submission is empty/],
     ] as const
