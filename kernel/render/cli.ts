@@ -73,7 +73,7 @@ function describe(event: PageProgress, cwd: string): string {
     stored: "as stored",
     cache: "outputs from cache",
     executed: `executed in ${page.executionSeconds.toFixed(1)} s`,
-    failed: `FAILED after ${page.executionSeconds.toFixed(1)} s (errors shown on the page)`,
+    failed: `FAILED after ${page.executionSeconds.toFixed(1)} s; the page shows the error`,
   }[page.execution];
   return `[${index + 1}/${total}] ${shown(page.source, cwd)} → ${shown(page.output, cwd)} (${how})`;
 }
