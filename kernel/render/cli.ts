@@ -23,7 +23,8 @@ Usage: deno task render <notebook|folder>... [options]
   --notebook-timeout <s>   whole-notebook timeout when executing
   --force                  re-execute even when the cache has a notebook
   --no-cache               do not read or write the execution cache (.cache/render/)
-  --sanitize               treat notebooks as untrusted: no scripts, no event handlers
+  --sanitize               treat notebooks as untrusted: no scripts, no event handlers,
+                           and never executed (grade submissions with deno task grade)
   --title <text>           site name (default: Convlab)
   --allow-errors           exit 0 even when a notebook fails to execute
   -h, --help               this help
