@@ -39,9 +39,10 @@ export interface SimdKernels {
     top: number,
     left: number,
   ): void;
+  pack_filter_input_grad(w: Ptr, wp: Ptr, kh: number, kw: number, c: number, o: number): void;
   conv2d_input_grad(
     dy: Ptr,
-    wt: Ptr,
+    wp: Ptr,
     dx: Ptr,
     scratch: Ptr,
     n0: number,

@@ -301,15 +301,18 @@ function conv2DBackpropInput(args: unknown): Info {
     info;
   const { outChannels: o, filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } =
     info;
-  const wt = s.transpose(filter, [0, 3, 1, 2]); // [kh, out, kw, in]
   const dx = backend.makeOutput([n, h, w, c], "float32");
   const padded = ((oh - 1) * sh + kh) * ((ow - 1) * sw + kw) * c;
+  const packed = kh * Math.ceil((kw * c) / 8) * o * 8;
   const parts = slices(backend, n, n * oh * ow * kh * kw * c * o);
-  withScratch(backend, parts * padded, (scratch) => {
-    const [dyp, wtp, dxp] = [pointer(backend, dy), pointer(backend, wt), pointer(backend, dx)];
+  withScratch(backend, parts * padded + packed, (scratch) => {
+    const wp = scratch + 4 * parts * padded;
+    const kernels = simdKernels(backend);
+    kernels.pack_filter_input_grad(pointer(backend, filter), wp, kh, kw, c, o);
+    const [dyp, dxp] = [pointer(backend, dy), pointer(backend, dx)];
     runSliced(backend, "conv2d_input_grad", parts, n, (from, to, part) => [
       dyp,
-      wtp,
+      wp,
       dxp,
       scratch + 4 * part * padded,
       from,

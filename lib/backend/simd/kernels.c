@@ -144,44 +144,70 @@ void conv2d_filter_grad(const f32* x, const f32* dy, f32* dw, f32* scratch, int 
   }
 }
 
-// Input gradient of a stride-(sh, sw) convolution for images [n0, n1):
-//   dx[n][oy·sh+ky−top][ox·sw+kx−left][ci] += Σ_co dy[n][oy][ox][co] · w[ky][kx][ci][co]
-// wt: the filter as [kh][co][q = kx·c + ci] (transposed by the caller, once per call).
-// scratch: hp·wp·c floats (the padded gradient of one image).
-// Adds acc (8 values of one pixel's gradient) into out.
-static inline void add8(f32* out, v128_t a0, v128_t a1) {
-  wasm_v128_store(out, wasm_f32x4_add(wasm_v128_load(out), a0));
-  wasm_v128_store(out + 4, wasm_f32x4_add(wasm_v128_load(out + 4), a1));
+// Packs a filter w [kh][kw][c][o] for conv2d_input_grad: wp[ky][qb][co][8] holds
+// w[ky][kx][ci][co] for q = kx·c + ci = 8·qb + lane, zero past q = kw·c. Sequential in the
+// kernel's inner loop (over co). wp: kh · ceil(kw·c / 8) · o · 8 floats.
+EXPORT(pack_filter_input_grad)
+void pack_filter_input_grad(const f32* w, f32* wp, int kh, int kw, int c, int o) {
+  const int q_count = kw * c, blocks = (q_count + 7) / 8;
+  for (int ky = 0; ky < kh; ky++) {
+    for (int qb = 0; qb < blocks; qb++) {
+      f32* dst = wp + ((long)ky * blocks + qb) * o * 8;
+      for (int co = 0; co < o; co++) {
+        for (int lane = 0; lane < 8; lane++) {
+          int q = qb * 8 + lane;
+          dst[co * 8 + lane] = q < q_count ? w[((long)ky * q_count + q) * o + co] : 0.0f;
+        }
+      }
+    }
+  }
 }
 
+// Adds the first `r` (1..8) values of a0:a1 into out.
+static inline void add_first(f32* out, v128_t a0, v128_t a1, int r) {
+  if (r >= 8) {
+    wasm_v128_store(out, wasm_f32x4_add(wasm_v128_load(out), a0));
+    wasm_v128_store(out + 4, wasm_f32x4_add(wasm_v128_load(out + 4), a1));
+    return;
+  }
+  out[0] += wasm_f32x4_extract_lane(a0, 0);
+  if (r > 1) out[1] += wasm_f32x4_extract_lane(a0, 1);
+  if (r > 2) out[2] += wasm_f32x4_extract_lane(a0, 2);
+  if (r > 3) out[3] += wasm_f32x4_extract_lane(a0, 3);
+  if (r > 4) out[4] += wasm_f32x4_extract_lane(a1, 0);
+  if (r > 5) out[5] += wasm_f32x4_extract_lane(a1, 1);
+  if (r > 6) out[6] += wasm_f32x4_extract_lane(a1, 2);
+}
+
+// Input gradient of a stride-(sh, sw) convolution for images [n0, n1):
+//   dx[n][oy·sh+ky−top][ox·sw+kx−left][ci] += Σ_co dy[n][oy][ox][co] · w[ky][kx][ci][co]
+// wp: the filter packed by pack_filter_input_grad. scratch: hp·wp·c floats (the padded
+// gradient of one image). A GEMM per output row and filter row: 4 pixels × 8 values of q.
 EXPORT(conv2d_input_grad)
-void conv2d_input_grad(const f32* dy, const f32* wt, f32* dx, f32* scratch, int n0, int n1,
+void conv2d_input_grad(const f32* dy, const f32* wp, f32* dx, f32* scratch, int n0, int n1,
                        int h, int w, int c, int oh, int ow, int o, int kh, int kw, int sh, int sw,
                        int top, int left) {
-  const int hp = (oh - 1) * sh + kh, wp = (ow - 1) * sw + kw;
-  const int q_count = kw * c;
-  const long row = (long)wp * c;
+  const int hp = (oh - 1) * sh + kh, wpad = (ow - 1) * sw + kw;
+  const int q_count = kw * c, blocks = (q_count + 7) / 8;
+  const long row = (long)wpad * c;
   const long step = (long)sw * c;  // from one output pixel's patch to the next one's
   for (int n = n0; n < n1; n++) {
-    __builtin_memset(scratch, 0, (unsigned long)hp * wp * c * sizeof(f32));
+    __builtin_memset(scratch, 0, (unsigned long)hp * wpad * c * sizeof(f32));
     const f32* g = dy + (long)n * oh * ow * o;
     for (int y = 0; y < oh; y++) {
       for (int ky = 0; ky < kh; ky++) {
         f32* out_row = scratch + (long)(y * sh + ky) * row;
-        const f32* wk = wt + (long)ky * o * q_count;
+        const f32* wk = wp + (long)ky * blocks * o * 8;
         int xx = 0;
-        // Four output pixels at a time share each filter load: a 4(pixels) × 8(q) block.
         for (; xx + 4 <= ow; xx += 4) {
           const f32* gp = g + ((long)y * ow + xx) * o;
           f32* out = out_row + xx * step;
-          int q = 0;
-          for (; q + 8 <= q_count; q += 8) {
+          for (int qb = 0; qb < blocks; qb++) {
             v128_t a00 = wasm_f32x4_splat(0), a01 = a00, a10 = a00, a11 = a00;
             v128_t a20 = a00, a21 = a00, a30 = a00, a31 = a00;
-            const f32* wq = wk + q;
+            const f32* wq = wk + (long)qb * o * 8;
             for (int co = 0; co < o; co++) {
-              v128_t w0 = wasm_v128_load(wq + (long)co * q_count);
-              v128_t w1 = wasm_v128_load(wq + (long)co * q_count + 4);
+              v128_t w0 = wasm_v128_load(wq + co * 8), w1 = wasm_v128_load(wq + co * 8 + 4);
               v128_t s0 = wasm_v128_load32_splat(gp + co);
               v128_t s1 = wasm_v128_load32_splat(gp + o + co);
               v128_t s2 = wasm_v128_load32_splat(gp + 2 * o + co);
@@ -191,39 +217,26 @@ void conv2d_input_grad(const f32* dy, const f32* wt, f32* dx, f32* scratch, int 
               a20 = madd(a20, s2, w0); a21 = madd(a21, s2, w1);
               a30 = madd(a30, s3, w0); a31 = madd(a31, s3, w1);
             }
-            add8(out + q, a00, a01);
-            add8(out + step + q, a10, a11);
-            add8(out + 2 * step + q, a20, a21);
-            add8(out + 3 * step + q, a30, a31);
-          }
-          for (; q < q_count; q++) {
-            f32 s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-            for (int co = 0; co < o; co++) {
-              f32 wv = wk[(long)co * q_count + q];
-              s0 += gp[co] * wv; s1 += gp[o + co] * wv;
-              s2 += gp[2 * o + co] * wv; s3 += gp[3 * o + co] * wv;
-            }
-            out[q] += s0; out[step + q] += s1; out[2 * step + q] += s2; out[3 * step + q] += s3;
+            int r = q_count - qb * 8;
+            f32* at = out + qb * 8;
+            add_first(at, a00, a01, r);
+            add_first(at + step, a10, a11, r);
+            add_first(at + 2 * step, a20, a21, r);
+            add_first(at + 3 * step, a30, a31, r);
           }
         }
         for (; xx < ow; xx++) {
           const f32* gp = g + ((long)y * ow + xx) * o;
           f32* out = out_row + xx * step;
-          int q = 0;
-          for (; q + 8 <= q_count; q += 8) {
+          for (int qb = 0; qb < blocks; qb++) {
             v128_t a0 = wasm_f32x4_splat(0), a1 = a0;
-            const f32* wq = wk + q;
+            const f32* wq = wk + (long)qb * o * 8;
             for (int co = 0; co < o; co++) {
               v128_t s0 = wasm_v128_load32_splat(gp + co);
-              a0 = madd(a0, s0, wasm_v128_load(wq + (long)co * q_count));
-              a1 = madd(a1, s0, wasm_v128_load(wq + (long)co * q_count + 4));
+              a0 = madd(a0, s0, wasm_v128_load(wq + co * 8));
+              a1 = madd(a1, s0, wasm_v128_load(wq + co * 8 + 4));
             }
-            add8(out + q, a0, a1);
-          }
-          for (; q < q_count; q++) {
-            f32 acc = 0;
-            for (int co = 0; co < o; co++) acc += gp[co] * wk[(long)co * q_count + q];
-            out[q] += acc;
+            add_first(out + qb * 8, a0, a1, q_count - qb * 8);
           }
         }
       }
@@ -239,7 +252,7 @@ void conv2d_input_grad(const f32* dy, const f32* wt, f32* dx, f32* scratch, int 
       for (int ix = 0; ix < w; ix++) {
         int px = ix + left;
         f32* dst = d + ((long)iy * w + ix) * c;
-        if (px < 0 || px >= wp) {
+        if (px < 0 || px >= wpad) {
           __builtin_memset(dst, 0, (unsigned long)c * sizeof(f32));
         } else {
           __builtin_memcpy(dst, scratch + (long)py * row + (long)px * c,
