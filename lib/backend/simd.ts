@@ -62,6 +62,7 @@ export interface SimdKernels {
   ): void;
   column_sums(x: Ptr, out: Ptr, r0: number, r1: number, cols: number): void;
   add_arrays(dst: Ptr, src: Ptr, n: number): void;
+  relu_grad(dy: Ptr, x: Ptr, out: Ptr, i0: number, i1: number): void;
   adam_update(
     w: Ptr,
     m: Ptr,

@@ -22,6 +22,7 @@ export const KERNEL_NAMES = [
   "column_sums",
   "maxpool_grad",
   "add_arrays",
+  "relu_grad",
 ] as const satisfies readonly (keyof SimdKernels)[];
 
 /** One kernel's name. */

@@ -571,3 +571,29 @@ Deno.test("fused Adam on wasm gives tfjs's own Adam weights and state, without l
     assert.ok(err <= TOLERANCE, `optimizer state ${cpu.names[i]}: ${err}`);
   }
 });
+
+Deno.test("ReLU's one-pass gradient on wasm matches cpu (NaN, zero, negatives) and has a gradient", async () => {
+  const values = [-2, -0.5, 0, 0.25, 3, NaN, 1e-30, -1e-30];
+  const big = randomData(new RandomStream(22), [3, 70, 70, 3]); // split across threads
+  const run = async (backend: "cpu" | "wasm") => {
+    await tf.setBackend(backend);
+    const x = tf.tensor1d(values);
+    const dy = tf.tensor1d([1, 2, 3, 4, 5, 6, 7, 8]);
+    const [g] = tf.grads((a: tf.Tensor) => tf.relu(a))([x], dy);
+    const second = tf.grad((a: tf.Tensor) =>
+      tf.sum(tf.mul(tf.grad((b: tf.Tensor) => tf.sum(tf.relu(b).mul(b)))(a), a))
+    )(x);
+    const bx = tf.tensor(big.values, big.shape);
+    const bg = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.relu(a), a)))(bx);
+    const out = [await g.data(), await second.data(), await bg.data()].map((d) =>
+      Float32Array.from(d)
+    );
+    tf.dispose([x, dy, g, second, bx, bg]);
+    return out;
+  };
+  const want = await run("cpu");
+  const got = await run("wasm");
+  assert.deepEqual(Array.from(got[0]), Array.from(want[0]));
+  assert.deepEqual(Array.from(got[1]), Array.from(want[1]));
+  assert.ok(relativeError(got[2], want[2]) <= TOLERANCE);
+});

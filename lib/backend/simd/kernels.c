@@ -398,3 +398,22 @@ void adam_update(const f32* w, const f32* m, const f32* v, const f32* g, f32* w_
     w_out[i] = step * neg_lr + w[i];
   }
 }
+
+// ReLU's gradient for elements [i0, i1): out = dy · step(x), where step(x) is 1 for x > 0, NaN
+// for NaN x and 0 otherwise — tfjs's mul(dy, cast(step(x))) in one pass instead of three.
+EXPORT(relu_grad)
+void relu_grad(const f32* dy, const f32* x, f32* out, int i0, int i1) {
+  const v128_t one = wasm_f32x4_splat(1.0f), zero = wasm_f32x4_splat(0.0f);
+  int i = i0;
+  for (; i + 4 <= i1; i += 4) {
+    v128_t xv = wasm_v128_load(x + i);
+    v128_t s = wasm_v128_bitselect(one, zero, wasm_f32x4_gt(xv, zero));
+    s = wasm_v128_bitselect(xv, s, wasm_f32x4_ne(xv, xv));
+    wasm_v128_store(out + i, wasm_f32x4_mul(wasm_v128_load(dy + i), s));
+  }
+  for (; i < i1; i++) {
+    f32 xi = x[i];
+    f32 s = xi > 0 ? 1.0f : (xi != xi ? xi : 0.0f);
+    out[i] = dy[i] * s;
+  }
+}
