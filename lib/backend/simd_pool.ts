@@ -23,6 +23,7 @@ export const KERNEL_NAMES = [
   "maxpool_grad",
   "add_arrays",
   "relu_grad",
+  "winograd_conv3x3",
 ] as const satisfies readonly (keyof SimdKernels)[];
 
 /** One kernel's name. */

@@ -291,6 +291,81 @@ function conv2DBackpropFilter(args: unknown): Info {
   return s.finish(dw);
 }
 
+/**
+ * A 3×3 stride-1 convolution by Winograd F(2×2, 3×3) (`winograd_conv3x3` in simd/kernels.c):
+ * 2.25× fewer multiplications than XNNPACK's direct convolution. `x` is NHWC with `c` channels,
+ * the result has `o`; `flip` convolves with the filter rotated 180° and its channels swapped
+ * (the input gradient). Padding `top`/`left` may be 0..2; the output is `oh` × `ow`.
+ */
+function winograd(
+  backend: BackendWasm,
+  x: Info,
+  filter: Info,
+  shape: { c: number; o: number; oh: number; ow: number; top: number; left: number },
+  flip: boolean,
+): Info {
+  const [n, h, w] = x.shape;
+  const { c, o, oh, ow, top, left } = shape;
+  const y = backend.makeOutput([n, oh, ow, o], "float32");
+  const th = Math.ceil(oh / 2), tw = Math.ceil(ow / 2), tiles = th * tw;
+  const perSlice = (2 * th + 2) * (2 * tw + 2) * c + 16 * tiles * (c + o);
+  // Work: about a quarter of a direct convolution's multiply-adds.
+  const parts = slices(backend, n, (n * oh * ow * 9 * c * o) / 4);
+  withScratch(backend, 16 * c * o + parts * perSlice, (scratch) => {
+    const u = scratch, slice = scratch + 4 * 16 * c * o;
+    simdKernels(backend).winograd_filter(
+      pointer(backend, filter),
+      u,
+      flip ? o : c,
+      flip ? c : o,
+      flip ? 1 : 0,
+    );
+    const [xp, yp] = [pointer(backend, x), pointer(backend, y)];
+    runSliced(backend, "winograd_conv3x3", parts, n, (from, to, part) => [
+      xp,
+      u,
+      yp,
+      slice + 4 * part * perSlice,
+      from,
+      to,
+      h,
+      w,
+      c,
+      o,
+      oh,
+      ow,
+      top,
+      left,
+    ]);
+  });
+  return y;
+}
+
+/** Whether Winograd F(2×2, 3×3) applies: 3×3, stride 1, undilated, NHWC, channels ×4. */
+function winogradApplies(info: tf.backend_util.Conv2DInfo): boolean {
+  return info.filterHeight === 3 && info.filterWidth === 3 && info.strideHeight === 1 &&
+    info.strideWidth === 1 && info.dilationHeight === 1 && info.dilationWidth === 1 &&
+    info.dataFormat === "channelsLast" && info.inChannels % 4 === 0 &&
+    info.outChannels % 4 === 0 && info.padInfo.top <= 2 && info.padInfo.left <= 2;
+}
+
+/** Conv2D: Winograd for 3×3 stride-1 layers, XNNPACK (tfjs's own kernel) otherwise. */
+function conv2D(args: unknown): Info {
+  const { inputs, backend, attrs } = kernelArgs(args);
+  const info = convInfo(inputs.x.shape, inputs.filter.shape, attrs, false);
+  if (!winogradApplies(info) || inputs.x.dtype !== "float32") {
+    return originalKernels.get("Conv2D")!(args);
+  }
+  return winograd(backend, inputs.x, inputs.filter, {
+    c: info.inChannels,
+    o: info.outChannels,
+    oh: info.outHeight,
+    ow: info.outWidth,
+    top: info.padInfo.top,
+    left: info.padInfo.left,
+  }, false);
+}
+
 function conv2DBackpropInput(args: unknown): Info {
   const { inputs, backend, attrs } = kernelArgs(args);
   const s = new KernelScope(backend);
@@ -301,6 +376,17 @@ function conv2DBackpropInput(args: unknown): Info {
     info;
   const { outChannels: o, filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } =
     info;
+  if (winogradApplies(info)) {
+    // dX is the stride-1 convolution of dY, padded by 2 − padding, with the rotated filter.
+    return s.finish(winograd(backend, dy, filter, {
+      c: o,
+      o: c,
+      oh: h,
+      ow: w,
+      top: 2 - info.padInfo.top,
+      left: 2 - info.padInfo.left,
+    }, true));
+  }
   const dx = backend.makeOutput([n, h, w, c], "float32");
   const padded = ((oh - 1) * sh + kh) * ((ow - 1) * sw + kw) * c;
   const packed = kh * Math.ceil((kw * c) / 8) * o * 8;
@@ -509,6 +595,7 @@ export const WASM_GRADIENT_KERNELS: Readonly<Record<string, (args: unknown) => I
   BatchMatMul: batchMatMul,
   MaxPoolGrad: maxPoolGrad,
   Sum: sum,
+  Conv2D: conv2D,
 };
 
 const MARK = Symbol.for("convlab.wasmKernel");

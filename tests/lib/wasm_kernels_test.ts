@@ -597,3 +597,62 @@ Deno.test("ReLU's one-pass gradient on wasm matches cpu (NaN, zero, negatives) a
   assert.deepEqual(Array.from(got[1]), Array.from(want[1]));
   assert.ok(relativeError(got[2], want[2]) <= TOLERANCE);
 });
+
+Deno.test("wasm Conv2D (Winograd for 3×3 stride 1, XNNPACK otherwise) matches cpu", async () => {
+  const rng = new RandomStream(23);
+  const cases: [number[], number[], number | string, number][] = [
+    [[2, 32, 32, 4], [3, 3, 4, 8], "same", 1],
+    [[3, 13, 13, 8], [3, 3, 8, 12], "valid", 1], // odd output: partial tiles
+    [[1, 15, 15, 16], [3, 3, 16, 16], "same", 1],
+    [[2, 9, 7, 4], [3, 3, 4, 4], 2, 1], // explicit padding 2
+    [[5, 20, 20, 8], [3, 3, 8, 16], "same", 1], // split across threads
+    [[2, 10, 10, 3], [3, 3, 3, 8], "same", 1], // 3 channels: XNNPACK
+    [[2, 10, 10, 4], [3, 3, 4, 8], "same", 2], // stride 2: XNNPACK
+    [[2, 10, 10, 4], [5, 5, 4, 8], "valid", 1], // 5×5: XNNPACK
+  ];
+  for (const [xShape, wShape, pad, stride] of cases) {
+    const x = randomData(rng, xShape), filter = randomData(rng, wShape);
+    const attrs = {
+      strides: [stride, stride],
+      pad,
+      dataFormat: "NHWC",
+      dilations: [1, 1],
+      dimRoundingMode: undefined,
+    };
+    const want = await runOn("cpu", "Conv2D", { x, filter }, attrs);
+    const got = await runOn("wasm", "Conv2D", { x, filter }, attrs);
+    assert.deepEqual(got.shape, want.shape, `x=[${xShape}] w=[${wShape}] ${pad}`);
+    const err = relativeError(got.values, want.values);
+    assert.ok(err <= TOLERANCE, `x=[${xShape}] w=[${wShape}] ${pad} s=${stride}: ${err}`);
+  }
+});
+
+Deno.test("wasm Conv2DBackpropInput by Winograd (3×3, stride 1, channels ×4) matches cpu", async () => {
+  const rng = new RandomStream(24);
+  for (
+    const [xShape, o, pad] of [
+      [[2, 32, 32, 4], 8, "same"],
+      [[3, 15, 15, 8], 4, "valid"],
+      [[2, 13, 11, 12], 8, 1],
+      [[5, 20, 20, 8], 16, "same"],
+    ] as [number[], number, string | number][]
+  ) {
+    const [n, h, w, c] = xShape;
+    const oh = pad === "valid" ? h - 2 : pad === "same" ? h : h + 2 * (pad as number) - 2;
+    const ow = pad === "valid" ? w - 2 : pad === "same" ? w : w + 2 * (pad as number) - 2;
+    const filter = randomData(rng, [3, 3, c, o]);
+    const dy = randomData(rng, [n, oh, ow, o]);
+    const attrs = {
+      strides: [1, 1],
+      pad,
+      dataFormat: "NHWC",
+      dimRoundingMode: undefined,
+      inputShape: xShape,
+    };
+    const want = await runOn("cpu", "Conv2DBackpropInput", { dy, filter }, attrs);
+    const got = await runOn("wasm", "Conv2DBackpropInput", { dy, filter }, attrs);
+    assert.deepEqual(got.shape, xShape);
+    const err = relativeError(got.values, want.values);
+    assert.ok(err <= TOLERANCE, `x=[${xShape}] o=${o} ${pad}: ${err}`);
+  }
+});
