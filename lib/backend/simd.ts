@@ -64,6 +64,23 @@ export interface SimdKernels {
   add_arrays(dst: Ptr, src: Ptr, n: number): void;
   relu_grad(dy: Ptr, x: Ptr, out: Ptr, i0: number, i1: number): void;
   winograd_filter(w: Ptr, u: Ptr, c: number, o: number, flip: number): void;
+  winograd_filter_grad(
+    x: Ptr,
+    dy: Ptr,
+    acc: Ptr,
+    scratch: Ptr,
+    n0: number,
+    n1: number,
+    h: number,
+    w: number,
+    c: number,
+    o: number,
+    oh: number,
+    ow: number,
+    top: number,
+    left: number,
+  ): void;
+  winograd_filter_grad_finish(acc: Ptr, dw: Ptr, c: number, o: number): void;
   winograd_conv3x3(
     x: Ptr,
     u: Ptr,

@@ -24,6 +24,7 @@ export const KERNEL_NAMES = [
   "add_arrays",
   "relu_grad",
   "winograd_conv3x3",
+  "winograd_filter_grad",
 ] as const satisfies readonly (keyof SimdKernels)[];
 
 /** One kernel's name. */

@@ -656,3 +656,34 @@ Deno.test("wasm Conv2DBackpropInput by Winograd (3×3, stride 1, channels ×4) m
     assert.ok(err <= TOLERANCE, `x=[${xShape}] o=${o} ${pad}: ${err}`);
   }
 });
+
+Deno.test("wasm Conv2DBackpropFilter by Winograd (3×3, stride 1, channels ×4) matches cpu", async () => {
+  const rng = new RandomStream(25);
+  for (
+    const [xShape, o, pad] of [
+      [[2, 32, 32, 4], 8, "same"],
+      [[3, 15, 15, 8], 4, "valid"], // odd output: partial tiles
+      [[2, 13, 11, 12], 8, 1],
+      [[5, 20, 20, 8], 16, "same"], // split across threads
+      [[2, 6, 6, 4], 4, 2],
+    ] as [number[], number, string | number][]
+  ) {
+    const [n, h, w, c] = xShape;
+    const oh = pad === "valid" ? h - 2 : pad === "same" ? h : h + 2 * (pad as number) - 2;
+    const ow = pad === "valid" ? w - 2 : pad === "same" ? w : w + 2 * (pad as number) - 2;
+    const x = randomData(rng, xShape);
+    const dy = randomData(rng, [n, oh, ow, o]);
+    const attrs = {
+      strides: [1, 1],
+      pad,
+      dataFormat: "NHWC",
+      dimRoundingMode: undefined,
+      filterShape: [3, 3, c, o],
+    };
+    const want = await runOn("cpu", "Conv2DBackpropFilter", { x, dy }, attrs);
+    const got = await runOn("wasm", "Conv2DBackpropFilter", { x, dy }, attrs);
+    assert.deepEqual(got.shape, [3, 3, c, o]);
+    const err = relativeError(got.values, want.values);
+    assert.ok(err <= TOLERANCE, `x=[${xShape}] o=${o} ${pad}: ${err}`);
+  }
+});
