@@ -628,6 +628,19 @@ function sum(args: unknown): Info {
   return out;
 }
 
+/**
+ * Identity shares the data (one more reference) instead of copying it, as tfjs's cpu and webgl
+ * backends do. tfjs clones every tensor it saves for the backward pass (`tf.clone` is Identity),
+ * and tfjs-backend-wasm copied each one: 39 activation-sized copies per LeNet-5 step. Tensors
+ * are immutable (Variable.assign swaps data, never writes into it), so sharing is safe.
+ */
+function identity(args: unknown): Info {
+  const { inputs: { x }, backend } = kernelArgs(args);
+  if (x.dtype === "string") return originalKernels.get("Identity")!(args);
+  backend.incRef(x.dataId);
+  return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
+}
+
 /** tfjs-backend-wasm's own kernels that Convlab's replacements fall back to. */
 const originalKernels = new Map<string, (args: unknown) => Info>();
 
@@ -642,6 +655,7 @@ export const WASM_GRADIENT_KERNELS: Readonly<Record<string, (args: unknown) => I
   MaxPoolGrad: maxPoolGrad,
   Sum: sum,
   Conv2D: conv2D,
+  Identity: identity,
 };
 
 const MARK = Symbol.for("convlab.wasmKernel");

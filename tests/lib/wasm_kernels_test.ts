@@ -687,3 +687,21 @@ Deno.test("wasm Conv2DBackpropFilter by Winograd (3×3, stride 1, channels ×4) 
     assert.ok(err <= TOLERANCE, `x=[${xShape}] o=${o} ${pad}: ${err}`);
   }
 });
+
+Deno.test("wasm Identity (tf.clone) shares data safely: values, disposal and variables", async () => {
+  await tf.setBackend("wasm");
+  const before = tf.memory().numTensors;
+  const ids = tf.engine().backend.numDataIds();
+  const a = tf.tensor([1, 2, 3]);
+  const b = tf.clone(a);
+  a.dispose();
+  assert.deepEqual(Array.from(await b.data()), [1, 2, 3], "a clone outlives its source");
+  const v = tf.variable(b);
+  const next = tf.tensor([4, 5, 6]);
+  v.assign(next);
+  assert.deepEqual(Array.from(await b.data()), [1, 2, 3], "assigning a variable leaves its source");
+  assert.deepEqual(Array.from(await v.data()), [4, 5, 6]);
+  tf.dispose([b, v, next]);
+  assert.equal(tf.memory().numTensors, before);
+  assert.equal(tf.engine().backend.numDataIds(), ids, "shared data is freed with its last user");
+});
