@@ -168,6 +168,8 @@ export interface CellReport {
 /** Progress of a run. */
 export type ProgressEvent =
   | { type: "start"; path?: string; total: number }
+  /** The kernel process started (its pid, e.g. to watch its memory). */
+  | { type: "kernel"; pid: number }
   | { type: "cell-start"; cell: number; position: number; total: number }
   | {
     type: "cell-end";
@@ -321,6 +323,7 @@ export async function executeNotebook(
     denoArgs: options.denoArgs,
   });
   const labels = new Map<string, number>();
+  if (session.pid !== undefined) emit({ type: "kernel", pid: session.pid });
   try {
     for (const [position, { cell, i }] of toRun.entries()) {
       const report = reports[i];
@@ -379,7 +382,12 @@ export async function executeNotebook(
           ...reply.errorPosition,
         };
       } else if (reply.cause) {
-        report.error = { ename: reply.status, evalue: reply.cause };
+        const ename = reply.status === "timeout"
+          ? "CellTimeoutError"
+          : reply.status === "dead"
+          ? "DeadKernelError"
+          : "CellInterruptedError";
+        report.error = { ename, evalue: reply.cause };
       }
       emit({
         type: "cell-end",

@@ -58,7 +58,10 @@ export function callArgument(value: RemoteObject | { value: unknown }): Record<s
 export class CdpConnection {
   #socket: WebSocket;
   #nextId = 1;
-  #pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
+  #pending = new Map<
+    number,
+    { method: string; resolve(v: unknown): void; reject(e: Error): void }
+  >();
   #listeners: ((method: string, params: Record<string, unknown>) => void)[] = [];
   /** Resolves when the connection is closed. */
   readonly closed: Promise<void>;
@@ -74,7 +77,9 @@ export class CdpConnection {
         if (!waiter) return;
         this.#pending.delete(message.id);
         if (message.error) {
-          waiter.reject(new Error(`${message.error.message} (${message.error.code})`));
+          waiter.reject(
+            new Error(`${message.error.message} (${message.error.code}, ${waiter.method})`),
+          );
         } else waiter.resolve(message.result);
       } else if (typeof message.method === "string") {
         for (const listener of this.#listeners) listener(message.method, message.params ?? {});
@@ -117,7 +122,7 @@ export class CdpConnection {
     }
     const id = this.#nextId++;
     return new Promise<T>((resolve, reject) => {
-      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.#pending.set(id, { method, resolve: resolve as (v: unknown) => void, reject });
       this.#socket.send(JSON.stringify({ id, method, params }));
     });
   }

@@ -53,6 +53,11 @@ export class CellOutputs {
     return this.#dropped;
   }
 
+  /** Bytes of stream text written so far (kept or dropped). */
+  get totalBytes(): number {
+    return this.#headBytes + this.#tailBytes + this.#dropped;
+  }
+
   /** Add an output. */
   add(output: Output): void {
     if (this.#clearBeforeNext) this.clear(false);
@@ -139,7 +144,10 @@ export class CellOutputs {
         this.#tailBytes -= bytes;
         this.#dropped += bytes;
       } else {
-        const cut = sliceBytes(out.text, excess, true);
+        let cut = sliceBytes(out.text, excess, true);
+        // Start the kept tail at a line boundary when one is near.
+        const newline = out.text.indexOf("\n", cut.length);
+        if (newline >= 0 && newline - cut.length < 4096) cut = out.text.slice(0, newline + 1);
         out.text = out.text.slice(cut.length);
         const removed = utf8Length(cut);
         this.#tailBytes -= removed;

@@ -49,7 +49,8 @@ function listValue(kind: string, items: readonly string[]): string {
       throw new RangeError(`Cannot grant ${kind} access to "${item}": names must not contain ","`);
     }
   }
-  return (PATH_GRANTS.has(kind) ? items.map((p) => resolve(p)) : items).join(",");
+  const values = PATH_GRANTS.has(kind) ? items.map((p) => resolve(p)) : items;
+  return [...new Set(values)].join(",");
 }
 
 /**

@@ -142,15 +142,21 @@ interface ErrorReport {
 }
 
 /** The error output fields Deno's kernel gives: name, message, and the stack split in lines. */
+/** A property of a thrown value as text; a throwing getter or conversion gives `fallback`. */
+function readText(read: () => unknown, fallback: string): string {
+  try {
+    return String(read() ?? "") || fallback;
+  } catch {
+    return fallback;
+  }
+}
+
 function describeError(error: unknown): ErrorReport {
   if (error instanceof Error) {
-    let stack = "";
-    try {
-      stack = String(error.stack ?? "");
-    } catch { /* a throwing getter: leave the stack empty */ }
+    const stack = readText(() => error.stack, "");
     return {
-      ename: String(error.name) || "Error",
-      evalue: String(error.message) || "(none)",
+      ename: readText(() => error.name, "Error"),
+      evalue: readText(() => error.message, "(none)"),
       traceback: stack ? stack.split("\n") : [],
     };
   }
@@ -190,21 +196,41 @@ addEventListener("unhandledrejection", (event) => {
   reportUncaught(event.reason, "rejection");
 });
 
-const realExit = Deno.exit;
+/** Thrown by `Deno.exit` and `process.exit` to unwind the cell; the process exits next turn. */
+class KernelExit extends Error {
+  override name = "Exit";
+}
+
+/**
+ * Exiting while the inspector dispatches a cell makes Deno panic ("RefCell already mutably
+ * borrowed"), so exit is deferred by one turn of the event loop (outside any dispatch) and the
+ * running code is unwound with an error meanwhile. The host is told first, so it reports the
+ * exit as the cause of death.
+ */
+function deferredExit(realExit: (code?: number) => never, what: string) {
+  return function exit(code?: number): never {
+    const status = code ?? Deno.exitCode ?? 0;
+    emit({ t: "exit", cell: currentCell(), code: status });
+    realSetTimeout(() => realExit(status), 0);
+    throw new KernelExit(`${what}(${status}) was called`);
+  };
+}
+
+const realSetTimeout = globalThis.setTimeout;
+const realClearTimeout = globalThis.clearTimeout;
 Object.defineProperty(Deno, "exit", {
-  value: function exit(code?: number): never {
-    emit({ t: "exit", cell: currentCell(), code: code ?? Deno.exitCode ?? 0 });
-    return realExit(code);
-  },
+  value: deferredExit(Deno.exit, "Deno.exit"),
   writable: true,
   enumerable: true,
   configurable: true,
 });
+const nodeProcess = g.process as { exit(code?: number): never; reallyExit?: unknown } | undefined;
+if (nodeProcess) {
+  nodeProcess.exit = deferredExit(nodeProcess.exit.bind(nodeProcess), "process.exit");
+}
 
 // ---- timers: remember which cell's short timers are pending, to wait for them ------------
 
-const realSetTimeout = globalThis.setTimeout;
-const realClearTimeout = globalThis.clearTimeout;
 type TimerId = ReturnType<typeof realSetTimeout>;
 const pendingTimers = new Map<TimerId, number>();
 let timerSettled: (() => void) | null = null;
@@ -396,7 +422,12 @@ async function finishCell(
   send({ t: "end", cell });
   writeAll(rawStderr, encoder.encode(endMarker(nonce, cell)));
 }
-Object.defineProperty(globalThis, Symbol.for(API_SYMBOL), { value: api, configurable: true });
-
 // Keep the event loop alive between cells.
 setInterval(() => {}, 1 << 30);
+
+// Offer the API only once this module has finished and the event loop runs: the inspector may
+// dispatch the host's messages inside JavaScript that is running (e.g. within a timer call),
+// and cells must never run nested inside this module's start-up.
+realSetTimeout(() => {
+  Object.defineProperty(globalThis, Symbol.for(API_SYMBOL), { value: api, configurable: true });
+}, 0);

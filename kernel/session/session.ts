@@ -16,7 +16,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import type { DisplayDataOutput, ErrorOutput, Output } from "../notebook.ts";
 import { KernelStartError } from "../errors.ts";
 import { callArgument, CdpConnection, type EvaluateResult, type RemoteObject } from "./cdp.ts";
-import { CellOutputs } from "./outputs.ts";
+import { CellOutputs, formatBytes } from "./outputs.ts";
 import { permissionFlags, type SessionPermissions } from "./permissions.ts";
 import { API_SYMBOL, type ChildMessage, type EvaluationOutcome, frameStart } from "./protocol.ts";
 import { CellSyntaxError, transpileCell, type TranspiledCell } from "./transpile.ts";
@@ -96,7 +96,7 @@ export class SessionNotRunningError extends Error {
 const RUNTIME = new URL("./runtime.ts", import.meta.url);
 const RUNTIME_ARG = RUNTIME.protocol === "file:" ? fileURLToPath(RUNTIME) : RUNTIME.href;
 const BANNER =
-  /(?:Debugger listening on ws:\/\/\S+|Visit chrome:\/\/inspect to connect to the debugger\.|Deno is waiting for debugger to connect\.|Debugger session started\.|Waiting for the debugger to disconnect\.\.\.)\r?\n/g;
+  /(?:Debugger listening on ws:\/\/\S+|Visit chrome:\/\/inspect to connect to the debugger\.|Deno is waiting for debugger to connect\.|Debugger session started\.|Debugger session ended\.?|Waiting for the debugger to disconnect\.\.\.)\r?\n/g;
 // deno-lint-ignore no-control-regex -- the end marker is an escape sequence on purpose
 const MARKER = /\u001b\]convlab;([0-9a-f]+);(\d+)\u0007/g;
 const ANONYMOUS_FRAME = /<anonymous>:(\d+):(\d+)/g;
@@ -110,6 +110,11 @@ interface CellRecord {
   /** The runtime was asked to finish the cell (so end markers will come). */
   finishing: boolean;
   finished: boolean;
+  /**
+   * What V8 told the host the cell's evaluation threw. The cell is an error whenever this is
+   * set, even if the child failed to report it (an error with throwing getters breaks that).
+   */
+  threw?: { ename: string; evalue: string };
 }
 
 interface ScriptRange {
@@ -425,6 +430,8 @@ export class Session {
   #onMessage(message: ChildMessage): void {
     if (message.t === "exit") {
       this.#exitRequest = { code: message.code, cell: message.cell };
+      // The child waits for its inspector client to go before it exits.
+      this.#cdp?.close();
       return;
     }
     if (message.t === "end") {
@@ -691,11 +698,24 @@ export class Session {
       } else if (record.finishing) {
         await this.#waitMarkers(seq, 2000);
       }
+      if (record.sink.droppedBytes > 0) this.#outputLimitError(record);
     } finally {
       record.finished = true;
       this.#running = false;
       this.#interrupt = undefined;
       this.#cdp?.send("Runtime.releaseObjectGroup", { objectGroup: `cell${seq}` }).catch(() => {});
+    }
+    if (status === "ok" && record.threw && record.errors.length === 0) {
+      // The child did not report what V8 says the cell threw: the host reports it.
+      const { ename, evalue } = record.threw;
+      const thrown: ErrorOutput = {
+        output_type: "error",
+        ename,
+        evalue,
+        traceback: [`${ename}: ${evalue}`],
+      };
+      record.errors.push(thrown);
+      record.sink.add(thrown);
     }
     const error = record.errors[0];
     if (status === "ok" && error) status = "error";
@@ -712,6 +732,22 @@ export class Session {
       startedAt,
       finishedAt: new Date(),
     };
+  }
+
+  /** A cell that wrote more than the cap fails, saying how much was kept and dropped. */
+  #outputLimitError(record: CellRecord): void {
+    const cap = this.#options.maxOutputBytes;
+    const evalue = `the cell wrote ${formatBytes(record.sink.totalBytes)} of output, more than ` +
+      `the ${formatBytes(cap)} limit; the first and last ${formatBytes(Math.floor(cap / 2))} ` +
+      `are kept and ${formatBytes(record.sink.droppedBytes)} in between were dropped`;
+    const error: ErrorOutput = {
+      output_type: "error",
+      ename: "OutputLimitError",
+      evalue,
+      traceback: [`OutputLimitError: ${evalue}`],
+    };
+    record.errors.push(error);
+    record.sink.add(error);
   }
 
   async #run(
@@ -766,6 +802,13 @@ export class Session {
     let value: RemoteObject | { value: unknown } = result;
     if (exceptionDetails) {
       outcome = "exception";
+      const thrown = exceptionDetails.exception;
+      const ename = thrown?.className ?? "Error";
+      const text = String(thrown?.description ?? exceptionDetails.text ?? "").split("\n")[0];
+      record.threw = {
+        ename,
+        evalue: text.startsWith(`${ename}: `) ? text.slice(ename.length + 2) : text,
+      };
       value = exceptionDetails.exception ?? { value: exceptionDetails.text };
       this.#noteSyntaxPosition(exceptionDetails.exception, exceptionDetails, record);
     } else if (result.type === "undefined") {

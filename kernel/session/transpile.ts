@@ -1,7 +1,8 @@
 /**
  * Cell transpilation, done on the host so that a sandboxed child never needs a compiler:
- * TypeScript → JavaScript with types stripped (sucrase keeps line numbers and gives a
- * token-level source map), then every `import` declaration becomes an awaited dynamic import
+ * TypeScript → JavaScript with types stripped (sucrase keeps line numbers; columns are found
+ * by aligning each line with its source), then every `import` declaration becomes an awaited
+ * dynamic import
  * and `export` keywords are dropped, as Deno's own kernel does (`var_decl_imports`).
  * Relative specifiers are resolved against the notebook's folder because a script evaluated
  * through the inspector resolves them against the child's main module otherwise.
@@ -10,7 +11,6 @@
  */
 import { transform } from "sucrase";
 import { parse as parseJs } from "acorn";
-import { TraceMap, traceSegment } from "@jridgewell/trace-mapping";
 
 /** A cell's source could not be parsed. `line`/`column` are 1-based, in the cell's source. */
 export class CellSyntaxError extends Error {
@@ -197,18 +197,31 @@ function moduleEdits(js: string, program: AnyNode, base: string | undefined): Ed
   return edits.sort((a, b) => a.start - b.start);
 }
 
-function stripTypes(source: string): { code: string; map: TraceMap } {
-  const result = transform(source, {
-    ...SUCRASE_OPTIONS,
-    filePath: "cell.ts",
-    sourceMapOptions: { compiledFilename: "cell.js" },
-  });
-  // deno-lint-ignore no-explicit-any
-  return { code: result.code, map: new TraceMap(result.sourceMap as any) };
+/**
+ * The column in `sourceLine` of column `column` (0-based) of `jsLine`, the same line after
+ * type stripping. Sucrase keeps lines and mostly deletes (annotations, `as T`, `!`), so the JS
+ * line is usually a subsequence of the source line: align greedily. (Sucrase's own source map
+ * is unreliable after template literals.) Lines with inserted code keep the column.
+ */
+export function alignColumn(jsLine: string, sourceLine: string, column: number): number {
+  if (jsLine === sourceLine) return column;
+  let s = 0;
+  let mapped = -1;
+  for (let j = 0; j < jsLine.length; j++) {
+    while (s < sourceLine.length && sourceLine[s] !== jsLine[j]) s++;
+    if (s >= sourceLine.length) return Math.min(column, sourceLine.length);
+    if (j === column) mapped = s;
+    s++;
+  }
+  return mapped >= 0 ? mapped : Math.min(sourceLine.length, s + (column - jsLine.length));
+}
+
+function stripTypes(source: string): { code: string } {
+  return { code: transform(source, SUCRASE_OPTIONS).code };
 }
 
 function tryTranspile(source: string, base: string | undefined): Omit<TranspiledCell, "wrapped"> {
-  let stripped: { code: string; map: TraceMap };
+  let stripped: { code: string };
   try {
     stripped = stripTypes(source);
   } catch (e) {
@@ -242,11 +255,12 @@ function tryTranspile(source: string, base: string | undefined): Omit<Transpiled
   const codeStarts = lineStarts(code);
   const jsStarts = lineStarts(js);
   const sourceLines = source.split("\n");
+  const jsLines = js.split("\n");
   return {
     code,
     lineCount: codeStarts.length,
     originalPosition(line: number, column: number): CellPosition {
-      // Undo the import/export edits, then follow sucrase's map.
+      // Undo the import/export edits, then align the line with the cell's source.
       let offset = offsetOf(codeStarts, line, column);
       let delta = 0;
       for (const edit of edits) {
@@ -261,14 +275,12 @@ function tryTranspile(source: string, base: string | undefined): Omit<Transpiled
         delta += edit.text.length - (edit.end - edit.start);
       }
       const inJs = positionOf(jsStarts, offset - delta);
-      // The map is token-granular: find the segment at or before the column and keep the
-      // distance from it.
-      const segment = traceSegment(stripped.map, inJs.line - 1, inJs.column - 1);
-      if (!segment || segment.length < 4) return inJs;
-      const [generatedColumn, , sourceLine, sourceColumn] = segment as readonly number[];
-      const lineText = sourceLines[sourceLine] ?? "";
-      const at0 = Math.min(sourceColumn + (inJs.column - 1 - generatedColumn), lineText.length);
-      return { line: sourceLine + 1, column: at0 + 1 };
+      const sourceLine = sourceLines[inJs.line - 1];
+      if (sourceLine === undefined) return inJs;
+      return {
+        line: inJs.line,
+        column: alignColumn(jsLines[inJs.line - 1] ?? "", sourceLine, inJs.column - 1) + 1,
+      };
     },
   };
 }

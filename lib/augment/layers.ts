@@ -154,13 +154,13 @@ export class RandomFlip extends RandomLayer {
     const flips = (axis: boolean) =>
       Array.from({ length: n }, () => (axis && this.rng.next() < 0.5 ? 1 : 0));
     const h = flips(this.mode !== "vertical"), v = flips(this.mode !== "horizontal");
+    // out = x + m·(mirror − x) with m ∈ {0, 1} per image: plain broadcast arithmetic (a
+    // broadcasting tf.where is far slower on the wasm backend).
     let out = x;
-    if (h.some(Boolean)) {
-      out = tf.where(tf.tensor4d(h, [n, 1, 1, 1], "bool"), tf.reverse(out, 2), out) as tf.Tensor4D;
-    }
-    if (v.some(Boolean)) {
-      out = tf.where(tf.tensor4d(v, [n, 1, 1, 1], "bool"), tf.reverse(out, 1), out) as tf.Tensor4D;
-    }
+    const blend = (mask: number[], mirrored: tf.Tensor4D) =>
+      tf.add(out, tf.mul(tf.tensor4d(mask, [n, 1, 1, 1]), tf.sub(mirrored, out))) as tf.Tensor4D;
+    if (h.some(Boolean)) out = blend(h, tf.reverse(out, 2));
+    if (v.some(Boolean)) out = blend(v, tf.reverse(out, 1));
     return out;
   }
 
