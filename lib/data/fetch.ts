@@ -87,14 +87,22 @@ export async function fetchDataset(
   return dir;
 }
 
+/** Whether this process may read `path` (without prompting). */
+function readable(path: string): boolean {
+  try {
+    return Deno.permissions.querySync({ name: "read", path }).state === "granted";
+  } catch {
+    return false;
+  }
+}
+
 /**
  * The explanation given when a dataset is not available: what failed, which URLs to fetch,
  * where to put the files, and the offline alternatives.
  */
 export function unavailableMessage(name: string, reason: string, cacheDir?: string): string {
   const entry = manifestEntry(name);
-  const dir = datasetDir(name, cacheDir) ??
-    `<cache>/datasets/${name} (set CONVLAB_CACHE to choose <cache>)`;
+  const dir = datasetDir(name, cacheDir) ?? `<cache folder>/datasets/${name}`;
   const lines = [
     reason.includes("\n")
       ? `${entry.title} is not available.\n${reason}`
@@ -104,6 +112,13 @@ export function unavailableMessage(name: string, reason: string, cacheDir?: stri
     `into ${dir}/ (the folder follows $CONVLAB_CACHE, else $XDG_CACHE_HOME/convlab, else ` +
     `~/.cache/convlab), or run \`deno task data fetch ${name}\` where the network is reachable.`,
   ];
+  const denied = (entry.systemDirs ?? []).filter((dir) => !readable(dir));
+  if (denied.length) {
+    lines.push(
+      `Reading ${denied.join(", ")} is not permitted here, so an installed copy cannot be ` +
+        `seen: run with --allow-read=${denied[0]}.`,
+    );
+  }
   if (entry.systemDirs?.length && entry.systemPackage) {
     lines.push(
       `Or install the ${entry.systemPackage} package (\`apt-get install ` +
