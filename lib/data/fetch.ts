@@ -48,6 +48,37 @@ export async function locateDataset(
 }
 
 /**
+ * A dataset's files on disk, downloading them first when missing and allowed
+ * (`options.download`, default `required`). Missing and not required: undefined.
+ *
+ * @throws {DatasetUnavailableError} When required and neither found nor downloadable.
+ */
+export async function findOrFetch(
+  name: string,
+  options: CacheOptions & DownloadOptions & { download?: boolean },
+  required: boolean,
+): Promise<LocatedFiles | undefined> {
+  let located = await locateDataset(name, options);
+  if (!located && (options.download ?? required)) {
+    await fetchDataset(name, options);
+    located = await locateDataset(name, options);
+  }
+  if (!located && required) {
+    throw new DatasetUnavailableError(
+      name,
+      unavailableMessage(
+        name,
+        options.download === false
+          ? "it is not in the cache and download is false"
+          : "it is not in the cache",
+        options.cacheDir,
+      ),
+    );
+  }
+  return located;
+}
+
+/**
  * Download a dataset's files that are not in its cache folder yet, each checked against
  * `data/manifest.json`. Needs network access (`--allow-net`) and write access to the cache.
  * `deno task data fetch <name>` runs this from the command line.
