@@ -112,6 +112,7 @@ export async function mnist(options: MnistOptions = {}): Promise<ImageDataset> {
     test,
     source: "embedded",
     origin: `${EMBEDDED_MNIST_PACKAGE} (10,000 real MNIST digits; fixed 80/20 split per class)`,
+    verified: "package integrity checked against deno.lock at install",
     note: source === "auto"
       ? "The full 60,000/10,000 set is not cached: `deno task data fetch mnist` gets it"
       : undefined,
