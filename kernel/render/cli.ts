@@ -23,7 +23,8 @@ Usage: deno task render <notebook|folder>... [options]
   --notebook-timeout <s>   whole-notebook timeout when executing
   --force                  re-execute even when the cache has a notebook
   --no-cache               do not read or write the execution cache (.cache/render/)
-  --sanitize               treat notebooks as untrusted: no scripts, no event handlers
+  --sanitize               treat notebooks as untrusted: no scripts, no event handlers,
+                           and never executed (grade submissions with deno task grade)
   --title <text>           site name (default: Convlab)
   --allow-errors           exit 0 even when a notebook fails to execute
   -h, --help               this help
@@ -73,7 +74,7 @@ function describe(event: PageProgress, cwd: string): string {
     stored: "as stored",
     cache: "outputs from cache",
     executed: `executed in ${page.executionSeconds.toFixed(1)} s`,
-    failed: `FAILED after ${page.executionSeconds.toFixed(1)} s (errors shown on the page)`,
+    failed: `FAILED after ${page.executionSeconds.toFixed(1)} s; the page shows the error`,
   }[page.execution];
   return `[${index + 1}/${total}] ${shown(page.source, cwd)} → ${shown(page.output, cwd)} (${how})`;
 }

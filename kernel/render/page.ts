@@ -8,7 +8,7 @@ import { basename, dirname, extname } from "node:path";
 import type { Cell, Notebook } from "../notebook.ts";
 import { type AssetNeeds, assetTags } from "./assets.ts";
 import { type CellRenderOptions, renderCell } from "./cells.ts";
-import { newRenderContext } from "./context.ts";
+import { loadSanitizer, newRenderContext } from "./context.ts";
 import { escapeHtml } from "./html.ts";
 import { type Heading, markdownHeadings, markdownPlainText } from "./markdown.ts";
 
@@ -289,6 +289,7 @@ export async function renderNotebookPage(
   options: PageOptions = {},
 ): Promise<RenderedPage> {
   const file = options.path ? basename(options.path) : "notebook";
+  if (options.sanitize) await loadSanitizer();
   const context = newRenderContext({ sanitize: options.sanitize ?? false, where: file });
   const language = String(
     (nb.metadata.language_info as Record<string, unknown> | undefined)?.name ??

@@ -45,7 +45,7 @@ export interface SiteOptions {
    * function is asked after execution, before the pages are written.
    */
   notice?: string | (() => string | undefined);
-  /** Treat every notebook as untrusted (see `renderNotebookPage`). */
+  /** Treat every notebook as untrusted (see `renderNotebookPage`); such notebooks are never executed. */
   sanitize?: boolean;
   /** Executes notebooks (default: the kernel's `executeNotebook`). */
   executor?: NotebookExecutor;
@@ -243,7 +243,15 @@ export async function renderSite(inputs: string[], options: SiteOptions): Promis
   const outDir = resolve(options.outDir);
   await Deno.mkdir(outDir, { recursive: true });
 
-  const mode = options.execute ?? "auto";
+  // Untrusted notebooks are never executed here: the renderer's kernel runs with a lesson's
+  // permissions (it reads the project); submissions run in the grader's sandbox.
+  if (options.sanitize && options.execute === true) {
+    throw new SiteInputError(
+      "Untrusted notebooks (--sanitize) are rendered as stored, never executed here: " +
+        "run them with `deno task grade`, which sandboxes them",
+    );
+  }
+  const mode = options.sanitize ? false : options.execute ?? "auto";
   const cache = options.cacheDir === false ? undefined : new ExecutionCache({
     root: await findProjectRoot(dirname(paths[0])).catch(() => Deno.cwd()),
     dir: options.cacheDir,

@@ -70,12 +70,8 @@ function mimeTypesByVisual(cells: NbCell[], kernel: string): Map<string, string[
   return result;
 }
 
-/** Every visual cell shows exactly one display with the expected MIME types, valid content. */
-function checkOutputs(cells: NbCell[], kernel: string): Map<string, string[][]> {
-  const byVisual = mimeTypesByVisual(cells, kernel);
-  for (const [name, types] of Object.entries(EXPECTED)) {
-    assert.deepEqual(byVisual.get(name), [types], `${kernel}: cell "${name}"`);
-  }
+/** Plotly figures have data; PNGs decode. */
+function checkContent(cells: NbCell[], kernel: string): void {
   for (const cell of cells) {
     for (const output of cell.outputs ?? []) {
       const data = output.data ?? {};
@@ -90,7 +86,13 @@ function checkOutputs(cells: NbCell[], kernel: string): Map<string, string[][]> 
       }
     }
   }
-  return byVisual;
+}
+
+/** Every visual cell shows exactly one display with the expected MIME types. */
+function checkExpected(byVisual: Map<string, string[][]>, kernel: string): void {
+  for (const [name, types] of Object.entries(EXPECTED)) {
+    assert.deepEqual(byVisual.get(name), [types], `${kernel}: cell "${name}"`);
+  }
 }
 
 /** A kernelspec for this Deno, in a private JUPYTER_PATH (the user's Jupyter is not touched). */
@@ -121,27 +123,42 @@ Deno.test({
     try {
       const jupyterPath = await denoKernelspec(join(tmp, "share"));
       const before = await Deno.readTextFile(NOTEBOOK);
-      const run = await new Deno.Command("jupyter", {
-        args: [
-          "nbconvert",
-          "--to",
-          "notebook",
-          "--execute",
-          "--ExecutePreprocessor.kernel_name=deno",
-          "--ExecutePreprocessor.timeout=300",
-          "--output-dir",
-          tmp,
-          NOTEBOOK,
-        ],
-        cwd: dirname(NOTEBOOK),
-        env: { JUPYTER_PATH: jupyterPath, NO_COLOR: "1" },
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      const log = new TextDecoder().decode(run.stderr);
-      assert.ok(run.success, `nbconvert failed:\n${log.slice(-3000)}`);
-      const executed = JSON.parse(await Deno.readTextFile(join(tmp, "visuals.ipynb")));
-      const deno = checkOutputs(executed.cells, "Deno's kernel");
+      // Deno 2.9's kernel sometimes reports a cell idle before its last output has gone out
+      // when the machine is busy, and nbconvert then drops that output. A cell whose output is
+      // missing (never wrong) is taken from a re-run, at most three runs in all.
+      const deno = new Map<string, string[][]>();
+      for (let attempt = 1; attempt <= 3; attempt++) {
+        const run = await new Deno.Command("jupyter", {
+          args: [
+            "nbconvert",
+            "--to",
+            "notebook",
+            "--execute",
+            "--ExecutePreprocessor.kernel_name=deno",
+            "--ExecutePreprocessor.timeout=300",
+            "--output-dir",
+            tmp,
+            NOTEBOOK,
+          ],
+          cwd: dirname(NOTEBOOK),
+          env: { JUPYTER_PATH: jupyterPath, NO_COLOR: "1" },
+          stdout: "piped",
+          stderr: "piped",
+        }).output();
+        const log = new TextDecoder().decode(run.stderr);
+        assert.ok(run.success, `nbconvert failed:\n${log.slice(-3000)}`);
+        const executed = JSON.parse(await Deno.readTextFile(join(tmp, "visuals.ipynb")));
+        checkContent(executed.cells, "Deno's kernel");
+        for (const [name, types] of mimeTypesByVisual(executed.cells, "Deno's kernel")) {
+          if (types.length > 0 || !deno.has(name)) deno.set(name, types);
+        }
+        const missing = Object.keys(EXPECTED).filter((n) => (deno.get(n) ?? []).length === 0);
+        if (missing.length === 0) break;
+        console.log(
+          `note: Deno's kernel dropped the output of ${missing.join("; ")} (run ${attempt})`,
+        );
+      }
+      checkExpected(deno, "Deno's kernel");
       assert.equal(await Deno.readTextFile(NOTEBOOK), before, "the input notebook is untouched");
 
       // Convlab's kernel, once it is on main: same MIME types, cell by cell.
@@ -159,7 +176,9 @@ Deno.test({
       ) => Promise<{ ok: boolean; notebook: { cells: unknown[] } }>;
       const result = await execute(parseNotebook(before), { path: NOTEBOOK, timeout: 300 });
       assert.ok(result.ok, "executeNotebook ran every cell");
-      const ours = checkOutputs(result.notebook.cells as NbCell[], "Convlab's kernel");
+      checkContent(result.notebook.cells as NbCell[], "Convlab's kernel");
+      const ours = mimeTypesByVisual(result.notebook.cells as NbCell[], "Convlab's kernel");
+      checkExpected(ours, "Convlab's kernel");
       assert.deepEqual(ours, deno, "both kernels give the same MIME types");
     } finally {
       await Deno.remove(tmp, { recursive: true });
