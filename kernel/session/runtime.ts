@@ -174,15 +174,21 @@ interface ErrorReport {
 }
 
 /** The error output fields Deno's kernel gives: name, message, and the stack split in lines. */
+/** A property of a thrown value as text; a throwing getter or conversion gives `fallback`. */
+function readText(read: () => unknown, fallback: string): string {
+  try {
+    return String(read() ?? "") || fallback;
+  } catch {
+    return fallback;
+  }
+}
+
 function describeError(error: unknown): ErrorReport {
   if (error instanceof Error) {
-    let stack = "";
-    try {
-      stack = String(error.stack ?? "");
-    } catch { /* a throwing getter: leave the stack empty */ }
+    const stack = readText(() => error.stack, "");
     return {
-      ename: String(error.name) || "Error",
-      evalue: String(error.message) || "(none)",
+      ename: readText(() => error.name, "Error"),
+      evalue: readText(() => error.message, "(none)"),
       traceback: stack ? stack.split("\n") : [],
     };
   }

@@ -114,6 +114,11 @@ interface CellRecord {
   finished: boolean;
   /** The evaluation returned objects the inspector holds (in object group `cell<seq>`). */
   holdsObjects: boolean;
+  /**
+   * What V8 told the host the cell's evaluation threw. The cell is an error whenever this is
+   * set, even if the child failed to report it (an error with throwing getters breaks that).
+   */
+  threw?: { ename: string; evalue: string };
 }
 
 interface ScriptRange {
@@ -687,6 +692,18 @@ export class Session {
           .catch(() => {});
       }
     }
+    if (status === "ok" && record.threw && record.errors.length === 0) {
+      // The child did not report what V8 says the cell threw: the host reports it.
+      const { ename, evalue } = record.threw;
+      const thrown: ErrorOutput = {
+        output_type: "error",
+        ename,
+        evalue,
+        traceback: [`${ename}: ${evalue}`],
+      };
+      record.errors.push(thrown);
+      record.sink.add(thrown);
+    }
     const error = record.errors[0];
     if (status === "ok" && error) status = "error";
     return {
@@ -777,6 +794,13 @@ export class Session {
     let value: RemoteObject | { value: unknown } = result;
     if (exceptionDetails) {
       outcome = "exception";
+      const thrown = exceptionDetails.exception;
+      const ename = thrown?.className ?? "Error";
+      const text = String(thrown?.description ?? exceptionDetails.text ?? "").split("\n")[0];
+      record.threw = {
+        ename,
+        evalue: text.startsWith(`${ename}: `) ? text.slice(ename.length + 2) : text,
+      };
       value = exceptionDetails.exception ?? { value: exceptionDetails.text };
       this.#noteSyntaxPosition(exceptionDetails.exception, exceptionDetails, record);
     } else if (result.type === "undefined") {

@@ -21,7 +21,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
-import { pointer, simdKernels, withScratch } from "./simd.ts";
+import { heapF32, pointer, runSliced, simdKernels, slices, withScratch } from "./simd.ts";
 
 type Info = tf.TensorInfo;
 type Pads = { top: number; bottom: number; left: number; right: number };
@@ -256,16 +256,22 @@ function conv2DBackpropFilter(args: unknown): Info {
   // either (LeNet-5's first layer: 6 channels out, 1 in) XNNPACK's convolution is faster.
   if (o % 4 !== 0 || kw * c < 4) return s.finish(filterGradient(s, x, dy, info, false));
   const dw = backend.makeOutput(filterShape, "float32");
-  backend.typedArrayFromHeap(dw).fill(0);
+  const dwSize = kh * kw * c * o;
   const padded = ((oh - 1) * sh + kh) * ((ow - 1) * sw + kw) * c;
-  withScratch(backend, padded, (scratch) => {
-    simdKernels(backend).conv2d_filter_grad(
-      pointer(backend, x),
-      pointer(backend, dy),
-      pointer(backend, dw),
-      scratch,
-      0,
-      n,
+  const parts = slices(backend, n, n * oh * ow * dwSize);
+  // Each slice pads its own images and, past the first, sums into its own partial dW.
+  withScratch(backend, parts * padded + (parts - 1) * dwSize, (scratch) => {
+    const partial = (part: number) => scratch + 4 * (parts * padded + (part - 1) * dwSize);
+    heapF32(backend, pointer(backend, dw), dwSize).fill(0);
+    if (parts > 1) heapF32(backend, partial(1), (parts - 1) * dwSize).fill(0);
+    const [xp, dyp, dwp] = [pointer(backend, x), pointer(backend, dy), pointer(backend, dw)];
+    runSliced(backend, "conv2d_filter_grad", parts, n, (from, to, part) => [
+      xp,
+      dyp,
+      part === 0 ? dwp : partial(part),
+      scratch + 4 * part * padded,
+      from,
+      to,
       h,
       w,
       c,
@@ -278,7 +284,9 @@ function conv2DBackpropFilter(args: unknown): Info {
       sw,
       info.padInfo.top,
       info.padInfo.left,
-    );
+    ]);
+    const kernels = simdKernels(backend);
+    for (let part = 1; part < parts; part++) kernels.add_arrays(dwp, partial(part), dwSize);
   });
   return s.finish(dw);
 }
@@ -296,14 +304,16 @@ function conv2DBackpropInput(args: unknown): Info {
   const wt = s.transpose(filter, [0, 3, 1, 2]); // [kh, out, kw, in]
   const dx = backend.makeOutput([n, h, w, c], "float32");
   const padded = ((oh - 1) * sh + kh) * ((ow - 1) * sw + kw) * c;
-  withScratch(backend, padded, (scratch) => {
-    simdKernels(backend).conv2d_input_grad(
-      pointer(backend, dy),
-      pointer(backend, wt),
-      pointer(backend, dx),
-      scratch,
-      0,
-      n,
+  const parts = slices(backend, n, n * oh * ow * kh * kw * c * o);
+  withScratch(backend, parts * padded, (scratch) => {
+    const [dyp, wtp, dxp] = [pointer(backend, dy), pointer(backend, wt), pointer(backend, dx)];
+    runSliced(backend, "conv2d_input_grad", parts, n, (from, to, part) => [
+      dyp,
+      wtp,
+      dxp,
+      scratch + 4 * part * padded,
+      from,
+      to,
       h,
       w,
       c,
@@ -316,7 +326,7 @@ function conv2DBackpropInput(args: unknown): Info {
       sw,
       info.padInfo.top,
       info.padInfo.left,
-    );
+    ]);
   });
   const out = info.dataFormat === "channelsLast" ? dx : s.transpose(dx, [0, 3, 1, 2]);
   if (out !== dx) backend.disposeData(dx.dataId);
@@ -417,12 +427,18 @@ function maxPoolGrad(args: unknown): Info {
   );
   const dx = backend.makeOutput(input.shape, "float32");
   backend.typedArrayFromHeap(dx).fill(0);
-  simdKernels(backend).maxpool_grad(
-    pointer(backend, input),
-    pointer(backend, dy),
-    pointer(backend, dx),
-    0,
+  const [xp, dyp, dxp] = [pointer(backend, input), pointer(backend, dy), pointer(backend, dx)];
+  const parts = slices(
+    backend,
     info.batchSize,
+    tf.util.sizeFromShape(info.outShape) * info.effectiveFilterHeight * info.effectiveFilterWidth,
+  );
+  runSliced(backend, "maxpool_grad", parts, info.batchSize, (from, to) => [
+    xp,
+    dyp,
+    dxp,
+    from,
+    to,
     info.inHeight,
     info.inWidth,
     info.inChannels,
@@ -434,7 +450,8 @@ function maxPoolGrad(args: unknown): Info {
     info.strideWidth,
     info.padInfo.top,
     info.padInfo.left,
-  );
+  ]);
+
   return dx;
 }
 
@@ -456,13 +473,23 @@ function sum(args: unknown): Info {
   const shape = attrs.keepDims ? [...axes.map(() => 1), ...kept] : kept;
   const out = backend.makeOutput(shape, "float32");
   backend.typedArrayFromHeap(out).fill(0);
-  simdKernels(backend).column_sums(
-    pointer(backend, x),
-    pointer(backend, out),
-    0,
-    rows,
-    tf.util.sizeFromShape(kept),
-  );
+  const cols = tf.util.sizeFromShape(kept);
+  const parts = slices(backend, rows, rows * cols);
+  withScratch(backend, (parts - 1) * cols, (scratch) => {
+    const [xp, outp] = [pointer(backend, x), pointer(backend, out)];
+    const partial = (part: number) => scratch + 4 * (part - 1) * cols;
+    if (parts > 1) heapF32(backend, scratch, (parts - 1) * cols).fill(0);
+    runSliced(backend, "column_sums", parts, rows, (from, to, part) => [
+      xp,
+      part === 0 ? outp : partial(part),
+      from,
+      to,
+      cols,
+    ]);
+    const kernels = simdKernels(backend);
+    for (let part = 1; part < parts; part++) kernels.add_arrays(outp, partial(part), cols);
+  });
+
   return out;
 }
 

@@ -129,6 +129,19 @@ function convCases(seed: number, count: number, withDilation: boolean): ConvCase
       dilations: [1, 1],
       pad: "same",
     },
+    // Large enough to be split across threads when wasm runs threaded (odd batch: uneven slices).
+    {
+      n: 7,
+      h: 20,
+      w: 20,
+      cin: 8,
+      cout: 16,
+      kh: 3,
+      kw: 3,
+      strides: [1, 1],
+      dilations: [1, 1],
+      pad: "same",
+    },
   ];
   while (cases.length < count) {
     const pads: Pad[] = ["same", "valid", rng.int(3)];
@@ -503,5 +516,58 @@ Deno.test("wasm Sum over leading axes (bias gradients) matches cpu; other reduct
     const got = await runOn("wasm", "Sum", { x }, attrs);
     assert.deepEqual(got.shape, want.shape, `[${shape}] axis ${axis}`);
     assert.ok(relativeError(got.values, want.values) <= TOLERANCE, `[${shape}] axis ${axis}`);
+  }
+});
+
+Deno.test("fused Adam on wasm gives tfjs's own Adam weights and state, without leaks", async () => {
+  // The same small model trained a few steps on wasm (fused) and on cpu (tfjs's own Adam).
+  const rng = new RandomStream(21);
+  const x = randomData(rng, [16, 6, 6, 2]), y = randomData(rng, [16, 3]);
+  const train = async (backend: "cpu" | "wasm") => {
+    await tf.setBackend(backend);
+    const before = tf.memory().numTensors;
+    const model = tf.sequential({
+      layers: [
+        tf.layers.conv2d({
+          inputShape: [6, 6, 2],
+          filters: 3,
+          kernelSize: 3,
+          kernelInitializer: tf.initializers.glorotUniform({ seed: 5 }),
+        }),
+        tf.layers.flatten(),
+        tf.layers.dense({
+          units: 3,
+          kernelInitializer: tf.initializers.glorotUniform({ seed: 6 }),
+        }),
+      ],
+    });
+    const optimizer = tf.train.adam(0.01);
+    model.compile({ optimizer, loss: "meanSquaredError" });
+    const xs = tf.tensor(x.values, x.shape), ys = tf.tensor(y.values, y.shape);
+    for (let i = 0; i < 5; i++) await model.trainOnBatch(xs, ys);
+    const weights = await Promise.all(model.getWeights().map((w) => w.data()));
+    const state = await optimizer.getWeights();
+    const stateValues = await Promise.all(state.map((s) => s.tensor.data()));
+    const names = state.map((s) => s.name.replace(/\d+\//g, "/")); // layer counters differ
+    state[0].tensor.dispose(); // "iter": a new scalar; the rest are the optimizer's variables
+    model.dispose();
+    optimizer.dispose();
+    tf.dispose([xs, ys]);
+    assert.equal(tf.memory().numTensors, before, `${backend}: tensors leaked`);
+    return { weights, stateValues, names };
+  };
+  const fused = await train("wasm");
+  const cpu = await train("cpu");
+  assert.deepEqual(fused.names, cpu.names);
+  for (let i = 0; i < cpu.weights.length; i++) {
+    const err = relativeError(fused.weights[i] as Float32Array, cpu.weights[i] as Float32Array);
+    assert.ok(err <= TOLERANCE, `weight ${i}: ${err}`);
+  }
+  for (let i = 0; i < cpu.stateValues.length; i++) {
+    const err = relativeError(
+      Float32Array.from(fused.stateValues[i]),
+      Float32Array.from(cpu.stateValues[i]),
+    );
+    assert.ok(err <= TOLERANCE, `optimizer state ${cpu.names[i]}: ${err}`);
   }
 });

@@ -339,3 +339,49 @@ void maxpool_grad(const f32* x, const f32* dy, f32* dx, int n0, int n1, int h, i
     }
   }
 }
+
+// dst[i] += src[i] for i in [0, n) (sums the partial results of parallel slices).
+EXPORT(add_arrays)
+void add_arrays(f32* dst, const f32* src, int n) {
+  int i = 0;
+  for (; i + 4 <= n; i += 4) {
+    wasm_v128_store(dst + i, wasm_f32x4_add(wasm_v128_load(dst + i), wasm_v128_load(src + i)));
+  }
+  for (; i < n; i++) dst[i] += src[i];
+}
+
+// One Adam step for n weights, in exactly tfjs's order of float32 operations (AdamOptimizer):
+//   m' = m·β1 + g·(1−β1);  v' = v·β2 + g²·(1−β2)
+//   w' = (m' / (1−β1ᵗ)) / (√(v' / (1−β2ᵗ)) + ε) · (−lr) + w
+// c1 = 1−β1, c2 = 1−β2, a1 = 1−β1ᵗ, a2 = 1−β2ᵗ (all rounded to float32 by the caller, as tfjs
+// rounds them into scalar tensors). Outputs may not alias inputs.
+EXPORT(adam_update)
+void adam_update(const f32* w, const f32* m, const f32* v, const f32* g, f32* w_out, f32* m_out,
+                 f32* v_out, int n, f32 b1, f32 c1, f32 b2, f32 c2, f32 a1, f32 a2, f32 eps,
+                 f32 neg_lr) {
+  const v128_t vb1 = wasm_f32x4_splat(b1), vc1 = wasm_f32x4_splat(c1);
+  const v128_t vb2 = wasm_f32x4_splat(b2), vc2 = wasm_f32x4_splat(c2);
+  const v128_t va1 = wasm_f32x4_splat(a1), va2 = wasm_f32x4_splat(a2);
+  const v128_t veps = wasm_f32x4_splat(eps), vlr = wasm_f32x4_splat(neg_lr);
+  int i = 0;
+  for (; i + 4 <= n; i += 4) {
+    v128_t gi = wasm_v128_load(g + i);
+    v128_t mi = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(m + i), vb1), wasm_f32x4_mul(gi, vc1));
+    v128_t vi = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(v + i), vb2),
+                               wasm_f32x4_mul(wasm_f32x4_mul(gi, gi), vc2));
+    v128_t step = wasm_f32x4_div(wasm_f32x4_div(mi, va1),
+                                 wasm_f32x4_add(wasm_f32x4_sqrt(wasm_f32x4_div(vi, va2)), veps));
+    wasm_v128_store(m_out + i, mi);
+    wasm_v128_store(v_out + i, vi);
+    wasm_v128_store(w_out + i, wasm_f32x4_add(wasm_f32x4_mul(step, vlr), wasm_v128_load(w + i)));
+  }
+  for (; i < n; i++) {
+    f32 gi = g[i];
+    f32 mi = m[i] * b1 + gi * c1;
+    f32 vi = v[i] * b2 + (gi * gi) * c2;
+    f32 step = (mi / a1) / (__builtin_sqrtf(vi / a2) + eps);
+    m_out[i] = mi;
+    v_out[i] = vi;
+    w_out[i] = step * neg_lr + w[i];
+  }
+}
