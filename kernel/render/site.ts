@@ -98,6 +98,8 @@ export interface SiteResult {
   pages: SitePage[];
   /** Asset files written, relative to `outDir` (empty for single-file sites). */
   assets: string[];
+  /** Pages of an earlier build that no notebook makes any more, now removed. */
+  removed: string[];
   /** False when some notebook failed to execute (its page shows the error). */
   ok: boolean;
 }
@@ -211,6 +213,36 @@ export async function renderIndexPage(
     assetsHref: "assets/",
     lang: "en",
   });
+}
+
+const GENERATOR = '<meta name="generator" content="Convlab">';
+
+/**
+ * Remove pages an earlier build wrote (recognised by Convlab's generator tag) whose notebook is
+ * gone or renamed, and their notebook downloads; other files in the folder are left alone.
+ */
+async function pruneStalePages(outDir: string, keep: Set<string>): Promise<string[]> {
+  const removed: string[] = [];
+  const keptNotebooks = new Set(
+    [...keep].map((p) => `${basename(p, ".html")}.ipynb`),
+  );
+  for await (const entry of Deno.readDir(outDir)) {
+    const path = join(outDir, entry.name);
+    if (!entry.isFile || !entry.name.endsWith(".html") || keep.has(path)) continue;
+    const head = await Deno.readTextFile(path).then((t) => t.slice(0, 2000)).catch(() => "");
+    if (!head.includes(GENERATOR)) continue;
+    await Deno.remove(path);
+    removed.push(path);
+  }
+  const downloads = join(outDir, "notebooks");
+  const entries = await Array.fromAsync(Deno.readDir(downloads)).catch(() => []);
+  for (const entry of entries) {
+    if (entry.isFile && entry.name.endsWith(".ipynb") && !keptNotebooks.has(entry.name)) {
+      await Deno.remove(join(downloads, entry.name));
+      removed.push(join(downloads, entry.name));
+    }
+  }
+  return removed;
 }
 
 /**
@@ -367,11 +399,13 @@ export async function renderSite(inputs: string[], options: SiteOptions): Promis
     ),
   );
   const assets = options.singleFile ? [] : await writeSiteAssets(outDir, needs);
+  const removed = await pruneStalePages(outDir, new Set([index, ...pages.map((p) => p.output)]));
   return {
     outDir,
     index,
     pages,
     assets,
+    removed,
     ok: pages.every((p) => p.execution !== "failed"),
   };
 }
