@@ -236,6 +236,38 @@ function inputGradient(
   return s.slice(r, [0, 0, 0, 0], [n, h, w, r.shape[3]]);
 }
 
+/** The geometry arguments of the convolution-gradient kernels (after the slice's images). */
+function geometry(info: tf.backend_util.Conv2DInfo): number[] {
+  return [
+    info.inHeight,
+    info.inWidth,
+    info.inChannels,
+    info.outHeight,
+    info.outWidth,
+    info.outChannels,
+    info.filterHeight,
+    info.filterWidth,
+    info.strideHeight,
+    info.strideWidth,
+    info.padInfo.top,
+    info.padInfo.left,
+  ];
+}
+
+/** The geometry arguments of the Winograd filter gradient. */
+function winogradGeometry(info: tf.backend_util.Conv2DInfo): number[] {
+  return [
+    info.inHeight,
+    info.inWidth,
+    info.inChannels,
+    info.outChannels,
+    info.outHeight,
+    info.outWidth,
+    info.padInfo.top,
+    info.padInfo.left,
+  ];
+}
+
 /** NCHW → NHWC for inputs of kernels that XNNPACK only runs channels-last. */
 function toChannelsLast(s: KernelScope, t: Info, format: string): Info {
   return format === "channelsLast" ? t : s.transpose(t, [0, 2, 3, 1]);
@@ -248,10 +280,8 @@ function conv2DBackpropFilter(args: unknown): Info {
   const info = convInfo(inputs.x.shape, filterShape, attrs, false);
   const x = toChannelsLast(s, inputs.x, info.dataFormat);
   const dy = toChannelsLast(s, inputs.dy, info.dataFormat);
-  const { batchSize: n, inHeight: h, inWidth: w, inChannels: c, outHeight: oh, outWidth: ow } =
-    info;
-  const { outChannels: o, filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } =
-    info;
+  const { batchSize: n, inChannels: c, outHeight: oh, outWidth: ow, outChannels: o } = info;
+  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
   if (winogradApplies(info)) return s.finish(winogradFilterGradient(backend, x, dy, info));
   // The SIMD kernel vectorises over output channels and over kw·c filter taps; with few of
   // either (LeNet-5's first layer: 6 channels out, 1 in) XNNPACK's convolution is faster.
@@ -273,18 +303,7 @@ function conv2DBackpropFilter(args: unknown): Info {
       scratch + 4 * part * padded,
       from,
       to,
-      h,
-      w,
-      c,
-      oh,
-      ow,
-      o,
-      kh,
-      kw,
-      sh,
-      sw,
-      info.padInfo.top,
-      info.padInfo.left,
+      ...geometry(info),
     ]);
     const kernels = simdKernels(backend);
     for (let part = 1; part < parts; part++) kernels.add_arrays(dwp, partial(part), dwSize);
@@ -360,8 +379,7 @@ function winogradFilterGradient(
   dy: Info,
   info: tf.backend_util.Conv2DInfo,
 ): Info {
-  const { batchSize: n, inHeight: h, inWidth: w, inChannels: c, outChannels: o } = info;
-  const { outHeight: oh, outWidth: ow } = info;
+  const { batchSize: n, inChannels: c, outChannels: o, outHeight: oh, outWidth: ow } = info;
   const th = Math.ceil(oh / 2), tw = Math.ceil(ow / 2), tiles = th * tw;
   const perSlice = (2 * th + 2) * (2 * tw + 2) * c + 4 * th * tw * o + 16 * tiles * (c + o);
   const accSize = 16 * c * o;
@@ -379,14 +397,7 @@ function winogradFilterGradient(
       slice(part),
       from,
       to,
-      h,
-      w,
-      c,
-      o,
-      oh,
-      ow,
-      info.padInfo.top,
-      info.padInfo.left,
+      ...winogradGeometry(info),
     ]);
     const kernels = simdKernels(backend);
     for (let part = 1; part < parts; part++) kernels.add_arrays(acc(0), acc(part), accSize);
@@ -449,18 +460,7 @@ function conv2DBackpropInput(args: unknown): Info {
       scratch + 4 * part * padded,
       from,
       to,
-      h,
-      w,
-      c,
-      oh,
-      ow,
-      o,
-      kh,
-      kw,
-      sh,
-      sw,
-      info.padInfo.top,
-      info.padInfo.left,
+      ...geometry(info),
     ]);
   });
   const out = info.dataFormat === "channelsLast" ? dx : s.transpose(dx, [0, 3, 1, 2]);

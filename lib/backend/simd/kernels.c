@@ -462,6 +462,40 @@ void winograd_filter(const f32* w, f32* u, int c, int o, int flip) {
   }
 }
 
+// The input transform of one 4×4 tile for 4 channels from ci: v[p] = (Bᵀ d B)[p], p = 4a + b,
+// stored at v + p·vplane. F(2×2, 3×3) and F(3×3, 2×2) share Bᵀ but for its last row:
+// [0 1 0 −1] (last = 0) or [0 −1 0 1] (last = 1).
+static inline void winograd_input_tile(const f32* d, long rs, int c, int ci, f32* v, long vplane,
+                                       int last) {
+#define ROW(a, r0, r1, r2, r3)                                                       \
+  v128_t r0, r1, r2, r3;                                                             \
+  {                                                                                  \
+    const f32* dr = d + (a) * rs + ci;                                               \
+    v128_t d0 = wasm_v128_load(dr), d1 = wasm_v128_load(dr + c);                     \
+    v128_t d2 = wasm_v128_load(dr + 2 * c), d3 = wasm_v128_load(dr + 3 * c);         \
+    r0 = wasm_f32x4_sub(d0, d2);                                                     \
+    r1 = wasm_f32x4_add(d1, d2);                                                     \
+    r2 = wasm_f32x4_sub(d2, d1);                                                     \
+    r3 = last ? wasm_f32x4_sub(d3, d1) : wasm_f32x4_sub(d1, d3);                     \
+  }
+  ROW(0, r00, r01, r02, r03)
+  ROW(1, r10, r11, r12, r13)
+  ROW(2, r20, r21, r22, r23)
+  ROW(3, r30, r31, r32, r33)
+#undef ROW
+#define COL(b, x0, x1, x2, x3)                                                       \
+  wasm_v128_store(v + (0 * 4 + (b)) * vplane, wasm_f32x4_sub(x0, x2));               \
+  wasm_v128_store(v + (1 * 4 + (b)) * vplane, wasm_f32x4_add(x1, x2));               \
+  wasm_v128_store(v + (2 * 4 + (b)) * vplane, wasm_f32x4_sub(x2, x1));               \
+  wasm_v128_store(v + (3 * 4 + (b)) * vplane,                                        \
+                  last ? wasm_f32x4_sub(x3, x1) : wasm_f32x4_sub(x1, x3));
+  COL(0, r00, r10, r20, r30)
+  COL(1, r01, r11, r21, r31)
+  COL(2, r02, r12, r22, r32)
+  COL(3, r03, r13, r23, r33)
+#undef COL
+}
+
 // C[t][j] = Σ_k A[t][k] · B[k][j]: A is T×K, B is K×N, C is T×N (N a multiple of 4).
 static void gemm(const f32* a, const f32* b, f32* cm, int t_count, int k_count, int n) {
   int t = 0;
@@ -535,35 +569,7 @@ void winograd_conv3x3(const f32* x, const f32* u, f32* y, f32* scratch, int n0, 
         const f32* d = xp + ((long)(2 * ty) * wpad + 2 * tx) * c;
         const long rs = (long)wpad * c;
         for (int ci = 0; ci < c; ci += 4) {
-          // Rows of d B (4 values along the tile row, each a vector of 4 channels)...
-#define ROW(a, r0, r1, r2, r3)                                             \
-  v128_t r0, r1, r2, r3;                                                   \
-  {                                                                        \
-    const f32* dr = d + (a) * rs + ci;                                     \
-    v128_t d0 = wasm_v128_load(dr), d1 = wasm_v128_load(dr + c);           \
-    v128_t d2 = wasm_v128_load(dr + 2 * c), d3 = wasm_v128_load(dr + 3 * c); \
-    r0 = wasm_f32x4_sub(d0, d2);                                           \
-    r1 = wasm_f32x4_add(d1, d2);                                           \
-    r2 = wasm_f32x4_sub(d2, d1);                                           \
-    r3 = wasm_f32x4_sub(d1, d3);                                           \
-  }
-          ROW(0, r00, r01, r02, r03)
-          ROW(1, r10, r11, r12, r13)
-          ROW(2, r20, r21, r22, r23)
-          ROW(3, r30, r31, r32, r33)
-#undef ROW
-          // ...then Bᵀ (d B) down the columns.
-          f32* v = vm + (long)t * c + ci;
-#define COL(b, x0, x1, x2, x3)                                         \
-  wasm_v128_store(v + (0 * 4 + (b)) * vplane, wasm_f32x4_sub(x0, x2)); \
-  wasm_v128_store(v + (1 * 4 + (b)) * vplane, wasm_f32x4_add(x1, x2)); \
-  wasm_v128_store(v + (2 * 4 + (b)) * vplane, wasm_f32x4_sub(x2, x1)); \
-  wasm_v128_store(v + (3 * 4 + (b)) * vplane, wasm_f32x4_sub(x1, x3));
-          COL(0, r00, r10, r20, r30)
-          COL(1, r01, r11, r21, r31)
-          COL(2, r02, r12, r22, r32)
-          COL(3, r03, r13, r23, r33)
-#undef COL
+          winograd_input_tile(d, rs, c, ci, vm + (long)t * c + ci, vplane, 0);
         }
       }
     }
@@ -639,33 +645,7 @@ void winograd_filter_grad(const f32* x, const f32* dy, f32* acc, f32* scratch, i
         const f32* d = xp + ((long)(2 * ty) * wpad + 2 * tx) * c;
         const long rs = (long)wpad * c;
         for (int ci = 0; ci < c; ci += 4) {
-#define ROW(a, r0, r1, r2, r3)                                             \
-  v128_t r0, r1, r2, r3;                                                   \
-  {                                                                        \
-    const f32* dr = d + (a) * rs + ci;                                     \
-    v128_t d0 = wasm_v128_load(dr), d1 = wasm_v128_load(dr + c);           \
-    v128_t d2 = wasm_v128_load(dr + 2 * c), d3 = wasm_v128_load(dr + 3 * c); \
-    r0 = wasm_f32x4_sub(d0, d2);                                           \
-    r1 = wasm_f32x4_add(d1, d2);                                           \
-    r2 = wasm_f32x4_sub(d2, d1);                                           \
-    r3 = wasm_f32x4_sub(d3, d1);                                           \
-  }
-          ROW(0, r00, r01, r02, r03)
-          ROW(1, r10, r11, r12, r13)
-          ROW(2, r20, r21, r22, r23)
-          ROW(3, r30, r31, r32, r33)
-#undef ROW
-          f32* v = vm + (long)t * c + ci;
-#define COL(b, x0, x1, x2, x3)                                         \
-  wasm_v128_store(v + (0 * 4 + (b)) * vplane, wasm_f32x4_sub(x0, x2)); \
-  wasm_v128_store(v + (1 * 4 + (b)) * vplane, wasm_f32x4_add(x1, x2)); \
-  wasm_v128_store(v + (2 * 4 + (b)) * vplane, wasm_f32x4_sub(x2, x1)); \
-  wasm_v128_store(v + (3 * 4 + (b)) * vplane, wasm_f32x4_sub(x3, x1));
-          COL(0, r00, r10, r20, r30)
-          COL(1, r01, r11, r21, r31)
-          COL(2, r02, r12, r22, r32)
-          COL(3, r03, r13, r23, r33)
-#undef COL
+          winograd_input_tile(d, rs, c, ci, vm + (long)t * c + ci, vplane, 1);
         }
         // G dY Gᵀ of the 2×2 tile of dY, 4 output channels at a time.
         const f32* g = gp + ((long)(2 * ty) * 2 * tw + 2 * tx) * o;
