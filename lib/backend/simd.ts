@@ -68,6 +68,9 @@ export interface SimdKernels {
   pack_filter_input_grad(w: Ptr, wp: Ptr, kh: number, kw: number, c: number, o: number): void;
   /** (dy, packed filter, dx, scratch, …): the input gradient. */
   conv2d_input_grad: ConvGradKernel;
+  pack_filter_direct(w: Ptr, wp: Ptr, kh: number, kw: number, c: number, o: number): void;
+  /** (x, packed filter, y, scratch, …): a direct convolution. */
+  conv2d_direct: ConvGradKernel;
   column_sums(x: Ptr, out: Ptr, r0: number, r1: number, cols: number): void;
   add_arrays(dst: Ptr, src: Ptr, n: number): void;
   relu_grad(dy: Ptr, x: Ptr, out: Ptr, i0: number, i1: number): void;

@@ -755,3 +755,103 @@ void winograd_filter_grad_finish(const f32* acc, f32* dw, int c, int o) {
 #undef OUT
   }
 }
+
+// Packs a filter w [kh][kw][c][o] for conv2d_direct: wp[ky][q][ob][8] = w[ky][kx][ci][8·ob + lane]
+// (q = kx·c + ci; zero past o). wp: kh · kw·c · ⌈o/8⌉ · 8 floats.
+EXPORT(pack_filter_direct)
+void pack_filter_direct(const f32* w, f32* wp, int kh, int kw, int c, int o) {
+  const int q_count = kw * c, blocks = (o + 7) / 8;
+  for (int ky = 0; ky < kh; ky++) {
+    for (int q = 0; q < q_count; q++) {
+      for (int ob = 0; ob < blocks; ob++) {
+        f32* dst = wp + (((long)ky * q_count + q) * blocks + ob) * 8;
+        for (int lane = 0; lane < 8; lane++) {
+          int co = ob * 8 + lane;
+          dst[lane] = co < o ? w[((long)ky * q_count + q) * o + co] : 0.0f;
+        }
+      }
+    }
+  }
+}
+
+// Stores the first r (1..8) values of a0:a1 to out.
+static inline void store_first(f32* out, v128_t a0, v128_t a1, int r) {
+  if (r >= 8) {
+    wasm_v128_store(out, a0);
+    wasm_v128_store(out + 4, a1);
+    return;
+  }
+  if (r >= 4) {
+    wasm_v128_store(out, a0);
+  } else {
+    out[0] = wasm_f32x4_extract_lane(a0, 0);
+    if (r > 1) out[1] = wasm_f32x4_extract_lane(a0, 1);
+    if (r > 2) out[2] = wasm_f32x4_extract_lane(a0, 2);
+    return;
+  }
+  if (r > 4) out[4] = wasm_f32x4_extract_lane(a1, 0);
+  if (r > 5) out[5] = wasm_f32x4_extract_lane(a1, 1);
+  if (r > 6) out[6] = wasm_f32x4_extract_lane(a1, 2);
+}
+
+// A direct convolution for images [n0, n1), for layers XNNPACK handles poorly (few input
+// channels, e.g. LeNet-5's first layer): y[n][oy][ox][co] = Σ_{ky,q} xpad[oy·sh+ky][ox·sw·c+q] ·
+// w[ky][q][co], as a GEMM of 4 output pixels × 8 output channels per register block.
+// wp from pack_filter_direct; scratch: hp·wp·c floats (hp = (oh−1)·sh + kh, …).
+EXPORT(conv2d_direct)
+void conv2d_direct(const f32* x, const f32* wp, f32* y, f32* scratch, int n0, int n1, int h,
+                   int w, int c, int oh, int ow, int o, int kh, int kw, int sh, int sw, int top,
+                   int left) {
+  const int hp = (oh - 1) * sh + kh, wpad = (ow - 1) * sw + kw;
+  const int q_count = kw * c, blocks = (o + 7) / 8;
+  const long row = (long)wpad * c, step = (long)sw * c, wrow = (long)blocks * 8;
+  for (int n = n0; n < n1; n++) {
+    pad_image(x + (long)n * h * w * c, scratch, h, w, c, hp, wpad, top, left);
+    f32* yn = y + (long)n * oh * ow * o;
+    for (int yy = 0; yy < oh; yy++) {
+      int xx = 0;
+      for (; xx + 4 <= ow; xx += 4) {
+        for (int ob = 0; ob < blocks; ob++) {
+          v128_t a00 = wasm_f32x4_splat(0), a01 = a00, a10 = a00, a11 = a00;
+          v128_t a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+          for (int ky = 0; ky < kh; ky++) {
+            const f32* xr = scratch + (long)(yy * sh + ky) * row + xx * step;
+            const f32* wk = wp + (long)ky * q_count * wrow + ob * 8;
+            for (int q = 0; q < q_count; q++) {
+              v128_t w0 = wasm_v128_load(wk + q * wrow), w1 = wasm_v128_load(wk + q * wrow + 4);
+              v128_t s0 = wasm_v128_load32_splat(xr + q);
+              v128_t s1 = wasm_v128_load32_splat(xr + step + q);
+              v128_t s2 = wasm_v128_load32_splat(xr + 2 * step + q);
+              v128_t s3 = wasm_v128_load32_splat(xr + 3 * step + q);
+              a00 = madd(a00, s0, w0); a01 = madd(a01, s0, w1);
+              a10 = madd(a10, s1, w0); a11 = madd(a11, s1, w1);
+              a20 = madd(a20, s2, w0); a21 = madd(a21, s2, w1);
+              a30 = madd(a30, s3, w0); a31 = madd(a31, s3, w1);
+            }
+          }
+          f32* out = yn + ((long)yy * ow + xx) * o + ob * 8;
+          int r = o - ob * 8;
+          store_first(out, a00, a01, r);
+          store_first(out + o, a10, a11, r);
+          store_first(out + 2 * o, a20, a21, r);
+          store_first(out + 3 * o, a30, a31, r);
+        }
+      }
+      for (; xx < ow; xx++) {
+        for (int ob = 0; ob < blocks; ob++) {
+          v128_t a0 = wasm_f32x4_splat(0), a1 = a0;
+          for (int ky = 0; ky < kh; ky++) {
+            const f32* xr = scratch + (long)(yy * sh + ky) * row + xx * step;
+            const f32* wk = wp + (long)ky * q_count * wrow + ob * 8;
+            for (int q = 0; q < q_count; q++) {
+              v128_t s0 = wasm_v128_load32_splat(xr + q);
+              a0 = madd(a0, s0, wasm_v128_load(wk + q * wrow));
+              a1 = madd(a1, s0, wasm_v128_load(wk + q * wrow + 4));
+            }
+          }
+          store_first(yn + ((long)yy * ow + xx) * o + ob * 8, a0, a1, o - ob * 8);
+        }
+      }
+    }
+  }
+}
