@@ -1,0 +1,321 @@
+/**
+ * A folder of notebooks as a static course site: one page per notebook, an `index.html` that
+ * lists the lessons in order with their summaries, shared assets copied once; notebooks that
+ * need it are executed first, through the execution cache.
+ *
+ * @module
+ */
+import { basename, dirname, extname, join, resolve } from "node:path";
+import { type Notebook, readNotebook, writeFileAtomic } from "../notebook.ts";
+import { type AssetNeeds, writeSiteAssets } from "./assets.ts";
+import { ExecutionCache, findProjectRoot } from "./cache.ts";
+import { type ExecutionRequest, kernelExecutor, type NotebookExecutor } from "./execute.ts";
+import { escapeHtml } from "./html.ts";
+import { newMarkdownEnv, renderMarkdown } from "./markdown.ts";
+import { type NavLink, notebookTitle, pageShell, renderNotebookPage } from "./page.ts";
+
+/** Options of {@linkcode renderSite}; the CLI flags of `deno task render` mirror them. */
+export interface SiteOptions {
+  /** Folder the site is written to (created if missing). */
+  outDir: string;
+  /**
+   * Execute notebooks before rendering: `true` (all), `false` (render as stored), or `"auto"`
+   * (default): execute the notebooks that were never run (no code cell has an execution count).
+   */
+  execute?: boolean | "auto";
+  /** One self-contained HTML file per notebook (assets inlined) instead of a shared `assets/`. */
+  singleFile?: boolean;
+  /** Parameters for every executed notebook, or a function giving them per notebook. */
+  parameters?:
+    | Record<string, unknown>
+    | ((path: string, nb: Notebook) => Record<string, unknown> | undefined);
+  /** Per-cell timeout in seconds for execution. */
+  timeout?: number;
+  /** Whole-notebook timeout in seconds for execution. */
+  notebookTimeout?: number;
+  /** Where executed notebooks are cached (default `.cache/render/` in the project root); `false`: no cache. */
+  cacheDir?: string | false;
+  /** Re-execute even when the cache has the notebook (the fresh result is stored). */
+  force?: boolean;
+  /** Site name in the top bar and titles (default "Convlab"). */
+  siteTitle?: string;
+  /** Treat every notebook as untrusted (see `renderNotebookPage`). */
+  sanitize?: boolean;
+  /** Executes notebooks (default: the kernel's `executeNotebook`). */
+  executor?: NotebookExecutor;
+  /** Told about each notebook as it is done. */
+  onProgress?: (event: PageProgress) => void;
+}
+
+/** How a notebook got its outputs. */
+export type ExecutionSource = "stored" | "cache" | "executed" | "failed";
+
+/** One page of the site. */
+export interface SitePage {
+  /** The notebook file. */
+  source: string;
+  /** The HTML file written. */
+  output: string;
+  /** Page title. */
+  title: string;
+  /** Summary shown on the index. */
+  summary: string;
+  /** Where its outputs came from. */
+  execution: ExecutionSource;
+  /** Seconds spent executing (0 when stored or cached). */
+  executionSeconds: number;
+  /** Warnings found while rendering (bad math, missing images), each naming the cell. */
+  warnings: string[];
+}
+
+/** Progress of {@linkcode renderSite}: one event per notebook, in order. */
+export interface PageProgress {
+  index: number;
+  total: number;
+  page: SitePage;
+}
+
+/** What {@linkcode renderSite} did. */
+export interface SiteResult {
+  /** The output folder. */
+  outDir: string;
+  /** Path of `index.html`. */
+  index: string;
+  pages: SitePage[];
+  /** Asset files written, relative to `outDir` (empty for single-file sites). */
+  assets: string[];
+  /** False when some notebook failed to execute (its page shows the error). */
+  ok: boolean;
+}
+
+/** Thrown for inputs that cannot make a site (no notebooks, clashing page names). */
+export class SiteInputError extends Error {
+  override name = "SiteInputError";
+}
+
+function naturalCompare(a: string, b: string): number {
+  return a.localeCompare(b, "en", { numeric: true, sensitivity: "base" });
+}
+
+function isNotebookFile(name: string): boolean {
+  return name.endsWith(".ipynb") && !name.endsWith(".out.ipynb") && !name.startsWith(".");
+}
+
+/**
+ * The notebooks named by files and folders, in order: a folder gives the notebooks directly in it
+ * (not subfolders: `lessons/assignments/` holds solutions that are not for the site), sorted
+ * naturally (`2_…` before `10_…`); executed copies (`*.out.ipynb`) are skipped.
+ *
+ * @throws {SiteInputError} when an input does not exist or nothing is found.
+ */
+export async function findNotebooks(inputs: string[]): Promise<string[]> {
+  const found: string[] = [];
+  for (const input of inputs) {
+    let info: Deno.FileInfo;
+    try {
+      info = await Deno.stat(input);
+    } catch {
+      throw new SiteInputError(`${input}: no such file or folder`);
+    }
+    if (info.isDirectory) {
+      const names: string[] = [];
+      for await (const entry of Deno.readDir(input)) {
+        if (entry.isFile && isNotebookFile(entry.name)) names.push(entry.name);
+      }
+      found.push(...names.sort(naturalCompare).map((n) => join(input, n)));
+    } else if (input.endsWith(".ipynb")) {
+      found.push(input);
+    } else {
+      throw new SiteInputError(`${input}: not a notebook (.ipynb) or a folder`);
+    }
+  }
+  const unique = [...new Set(found.map((p) => resolve(p)))];
+  if (unique.length === 0) {
+    throw new SiteInputError(`No notebooks found in ${inputs.join(", ") || "(no inputs)"}`);
+  }
+  return unique;
+}
+
+function pageName(path: string): string {
+  return `${basename(path, extname(path))}.html`;
+}
+
+function neverRun(nb: Notebook): boolean {
+  const code = nb.cells.filter((c) => c.cell_type === "code");
+  return code.length > 0 && code.every((c) => c.execution_count === null);
+}
+
+async function introHtml(
+  notebooks: string[],
+  inputs: string[],
+): Promise<{ html: string; math: boolean }> {
+  // An `index.md` in an input folder (or beside the first notebook) introduces the course.
+  const folders = [...inputs.map((i) => resolve(i)), dirname(notebooks[0])];
+  for (const folder of folders) {
+    try {
+      const text = await Deno.readTextFile(join(folder, "index.md"));
+      const env = newMarkdownEnv();
+      const html = `<div class="cl-markdown-cell">${renderMarkdown(text, env)}</div>`;
+      return { html, math: env.math.used };
+    } catch {
+      // none here
+    }
+  }
+  return { html: "", math: false };
+}
+
+/** The site's `index.html`: the lessons in order with their titles and summaries. */
+export async function renderIndexPage(
+  pages: { title: string; summary: string; href: string }[],
+  options: { siteTitle?: string; intro?: string; singleFile?: boolean; needs?: AssetNeeds } = {},
+): Promise<string> {
+  const siteTitle = options.siteTitle ?? "Convlab";
+  const items = pages.map((p) =>
+    `<li><a href="${escapeHtml(p.href)}"><strong>${escapeHtml(p.title)}</strong>${
+      p.summary ? `<p>${escapeHtml(p.summary)}</p>` : ""
+    }</a></li>`
+  ).join("\n");
+  const intro = options.intro ||
+    `<div class="cl-markdown-cell"><h1>${escapeHtml(siteTitle)}</h1></div>`;
+  return await pageShell({
+    title: siteTitle,
+    siteTitle,
+    description: pages.map((p) => p.title).join(" · "),
+    homeHref: "index.html",
+    toc: "",
+    main:
+      `<article class="cl-article">${intro}<ol class="cl-lesson-list">\n${items}\n</ol></article>`,
+    needs: options.needs ?? { math: false, plotly: false },
+    singleFile: options.singleFile ?? false,
+    assetsHref: "assets/",
+    lang: "en",
+  });
+}
+
+/**
+ * Render notebooks (files or folders) as a static site in `options.outDir`: executes what needs
+ * executing (through the cache), writes one page per notebook, `index.html` and the assets, and
+ * reports what it did. Pages are written atomically; inputs are never modified.
+ *
+ * @example
+ * ```ts ignore
+ * import { renderSite } from "./site.ts";
+ * const site = await renderSite(["lessons/"], { outDir: "site" });
+ * console.log(`open ${site.index}`);
+ * ```
+ */
+export async function renderSite(inputs: string[], options: SiteOptions): Promise<SiteResult> {
+  const paths = await findNotebooks(inputs);
+  const names = new Map<string, string>();
+  for (const path of paths) {
+    const name = pageName(path);
+    if (name === "index.html") {
+      throw new SiteInputError(`${path}: a notebook named "index" would replace the site index`);
+    }
+    const other = names.get(name);
+    if (other) {
+      throw new SiteInputError(`${other} and ${path} would both be written to ${name}: rename one`);
+    }
+    names.set(name, path);
+  }
+  const notebooks = await Promise.all(paths.map((p) => readNotebook(p)));
+  const outDir = resolve(options.outDir);
+  await Deno.mkdir(outDir, { recursive: true });
+
+  const mode = options.execute ?? "auto";
+  const cache = options.cacheDir === false ? undefined : new ExecutionCache({
+    root: await findProjectRoot(dirname(paths[0])).catch(() => Deno.cwd()),
+    dir: options.cacheDir,
+  });
+  let executor = options.executor;
+
+  // Execute first (titles and summaries come from the notebooks, the pages link each other).
+  const executed: { nb: Notebook; execution: ExecutionSource; seconds: number }[] = [];
+  for (const [i, path] of paths.entries()) {
+    const nb = notebooks[i];
+    const wants = mode === true || (mode === "auto" && neverRun(nb));
+    if (!wants || !nb.cells.some((c) => c.cell_type === "code")) {
+      executed.push({ nb, execution: "stored", seconds: 0 });
+      continue;
+    }
+    const parameters = typeof options.parameters === "function"
+      ? options.parameters(path, nb)
+      : options.parameters;
+    const key = cache ? await cache.key(nb, { path, parameters }) : undefined;
+    const hit = cache && key && !options.force ? await cache.get(key, nb) : undefined;
+    if (hit) {
+      executed.push({ nb: hit, execution: "cache", seconds: 0 });
+      continue;
+    }
+    executor ??= await kernelExecutor();
+    const request: ExecutionRequest = {
+      path,
+      parameters,
+      timeout: options.timeout,
+      notebookTimeout: options.notebookTimeout,
+    };
+    const started = performance.now();
+    const outcome = await executor(nb, request);
+    const seconds = (performance.now() - started) / 1000;
+    if (outcome.ok && cache && key) await cache.put(key, outcome.notebook, path);
+    executed.push({ nb: outcome.notebook, execution: outcome.ok ? "executed" : "failed", seconds });
+  }
+
+  const titles = executed.map(({ nb }, i) => notebookTitle(nb, paths[i]));
+  const lessons: NavLink[] = paths.map((p, i) => ({ title: titles[i], href: pageName(p) }));
+
+  const pages: SitePage[] = [];
+  const needs: AssetNeeds = { math: false, plotly: false };
+  for (const [i, path] of paths.entries()) {
+    const page = await renderNotebookPage(executed[i].nb, {
+      path,
+      title: titles[i],
+      siteTitle: options.siteTitle,
+      homeHref: "index.html",
+      lessons: lessons.map((l, j) => ({ ...l, current: j === i })),
+      prev: lessons[i - 1],
+      next: lessons[i + 1],
+      singleFile: options.singleFile,
+      sanitize: options.sanitize,
+    });
+    needs.math ||= page.needs.math;
+    needs.plotly ||= page.needs.plotly;
+    const output = join(outDir, pageName(path));
+    await writeFileAtomic(output, page.html);
+    const sitePage: SitePage = {
+      source: path,
+      output,
+      title: page.title,
+      summary: page.summary,
+      execution: executed[i].execution,
+      executionSeconds: executed[i].seconds,
+      warnings: page.warnings,
+    };
+    pages.push(sitePage);
+    options.onProgress?.({ index: i, total: paths.length, page: sitePage });
+  }
+
+  const index = join(outDir, "index.html");
+  const intro = await introHtml(paths, inputs);
+  needs.math ||= intro.math;
+  await writeFileAtomic(
+    index,
+    await renderIndexPage(
+      pages.map((p) => ({ title: p.title, summary: p.summary, href: pageName(p.source) })),
+      {
+        siteTitle: options.siteTitle,
+        intro: intro.html,
+        singleFile: options.singleFile,
+        needs: { math: intro.math, plotly: false },
+      },
+    ),
+  );
+  const assets = options.singleFile ? [] : await writeSiteAssets(outDir, needs);
+  return {
+    outDir,
+    index,
+    pages,
+    assets,
+    ok: pages.every((p) => p.execution !== "failed"),
+  };
+}
