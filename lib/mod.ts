@@ -39,3 +39,42 @@ export * as datasets from "./data/mod.ts";
 export * as image from "./image/mod.ts";
 /** Seeing what a convnet learned: activations, filter patterns, Grad-CAM (lesson 05). */
 export * as explain from "./explain.ts";
+
+// Keras-faithful training (lib/train.ts and friends).
+export * as models from "./models.ts";
+export {
+  countParams,
+  kerasName,
+  ModelSummary,
+  type ParamCounts,
+  summary,
+  type SummaryOptions,
+  type SummaryRow,
+} from "./summary.ts";
+export { compile, type CompileOptions, type LossSpec } from "./compile.ts";
+export {
+  type BatchElement,
+  type BatchSource,
+  type CallbackLike,
+  evaluate,
+  type EvaluateOptions,
+  fit,
+  type FitOptions,
+  predict,
+  type PredictOptions,
+  type Tensors,
+} from "./train.ts";
+export * as losses from "./losses.ts";
+export * as metrics from "./metrics.ts";
+export * as optimizers from "./optimizers.ts";
+export * as callbacks from "./callbacks.ts";
+export {
+  loadModel,
+  type LoadModelOptions,
+  ModelFileError,
+  saveModel,
+  type SaveModelOptions,
+  type SaveModelResult,
+} from "./save.ts";
+export { markFrozen, setTrainable } from "./freeze.ts";
+export { type ProgressFactory, type ProgressInfo, setProgressFactory } from "./progress.ts";

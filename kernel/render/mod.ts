@@ -58,5 +58,6 @@ export { chooseMime, MIME_PRIORITY, PLOTLY_MIME, renderBundle, renderOutput } fr
 export { newRenderContext, type RenderContext } from "./context.ts";
 export { type SanitizeOptions, sanitizeUntrustedHtml } from "./sanitize.ts";
 export { ansiToHtml, collapseCarriageReturns } from "./ansi.ts";
+export { escapeHtml } from "./html.ts";
 export { type Heading, markdownPlainText, renderMarkdown, slugify } from "./markdown.ts";
 export { cellDuration, formatDuration, renderCell } from "./cells.ts";
