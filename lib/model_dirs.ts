@@ -37,6 +37,11 @@ export const MODEL_NAMES = {
   cnnV2Mnist: "mnist-cnn-v2",
   /** Lesson 04's transfer-learned classifier (the classify app's default). */
   transfer: "transfer-learning",
+  /**
+   * A Keras-converted MobileNet (tfjs layers format) cached by lesson 04's online loader, with its
+   * class names in `classes.json` beside `model.json`.
+   */
+  mobilenet: "mobilenet",
 } as const;
 
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;

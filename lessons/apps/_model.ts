@@ -11,7 +11,10 @@
  * | `classNames` | one name per output | `"0"`, `"1"`, … |
  * | `inputRange` | pixel values the model expects, `[low, high]` for 0–255 | `[0, 1]` |
  * | `description` | one line shown on the page | the folder name |
+ * | `invertLightBackground` | the model was trained on light things on black: photos with a light background are inverted (classify app) | false |
  *
+ * Converted models whose `model.json` should stay untouched can have their class names in a
+ * `classes.json` file (a JSON array of strings) beside it.
  * @module
  */
 
@@ -31,6 +34,8 @@ export interface ModelInfo {
   classNames?: string[];
   inputRange: [number, number];
   description: string;
+  /** Invert images with a light background before classifying them. */
+  invertLightBackground: boolean;
 }
 
 /** Why a model folder cannot be used, with the file at fault. */
@@ -46,6 +51,28 @@ const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, uin
 interface WeightGroup {
   paths: string[];
   weights: { name: string; shape: number[]; dtype: string; quantization?: { dtype: string } }[];
+}
+
+function stringList(value: unknown): string[] | undefined {
+  return Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === "string")
+    ? value
+    : undefined;
+}
+
+/** Class names from a `classes.json` beside `model.json`, if there is one. */
+async function sidecarClassNames(dir: string): Promise<string[] | undefined> {
+  const path = join(dir, "classes.json");
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch {
+    return undefined;
+  }
+  try {
+    const names = stringList(JSON.parse(text));
+    if (names) return names;
+  } catch { /* reported below */ }
+  throw new ModelFolderError(`${path} must be a JSON array of class names`);
 }
 
 /**
@@ -113,18 +140,24 @@ export async function readModelInfo(
     }
   }
   const meta = model.userDefinedMetadata ?? {};
-  const classNames = Array.isArray(meta.classNames) && meta.classNames.every((name) =>
-      typeof name === "string"
-    )
-    ? meta.classNames as string[]
-    : undefined;
+  const classNames = stringList(meta.classNames) ?? await sidecarClassNames(dir);
   const range = meta.inputRange;
   const inputRange: [number, number] = Array.isArray(range) && range.length === 2 &&
       range.every(Number.isFinite) && range[1] > range[0]
     ? [range[0], range[1]]
     : [0, 1];
   const description = typeof meta.description === "string" ? meta.description : basename(dir);
-  return { dir, origin, files, version, classNames, inputRange, description };
+  const invertLightBackground = meta.invertLightBackground === true;
+  return {
+    dir,
+    origin,
+    files,
+    version,
+    classNames,
+    inputRange,
+    description,
+    invertLightBackground,
+  };
 }
 
 /**
@@ -136,13 +169,14 @@ export async function readModelInfo(
 export async function locateAppModel(
   explicit: string | undefined,
   names: string[],
+  cacheRoot?: string,
 ): Promise<ModelInfo | undefined> {
   if (explicit !== undefined) {
     const dir = explicit.endsWith("model.json") ? join(explicit, "..") : explicit;
     return await readModelInfo(dir, "--model");
   }
   for (const name of names) {
-    const found = await findModel(name);
+    const found = await findModel(name, { root: cacheRoot });
     if (found) return await readModelInfo(found.dir, found.origin);
   }
   return undefined;

@@ -67,6 +67,9 @@ export class UserError extends Error {
   }
 }
 
+/** Request header by which a page asks for user errors as `200 {error, status}`. */
+export const SOFT_ERRORS_HEADER = "x-convlab-soft-errors";
+
 /** A JSON error response `{error: message}`. */
 export function errorResponse(status: number, message: string): Response {
   return json({ error: message }, { status });
@@ -257,8 +260,10 @@ export interface ServerOptions {
   host: string;
   /** Called once when the server shuts down (stop training, free tensors). */
   onShutdown?: () => void | Promise<void>;
-  /** Stop when this aborts (tests); Ctrl-C and SIGTERM always stop it. */
+  /** Stop when this aborts. */
   signal?: AbortSignal;
+  /** Stop gracefully on Ctrl-C and SIGTERM (the CLI; not for servers inside tests). */
+  handleSignals?: boolean;
 }
 
 /** A running app server. */
@@ -297,7 +302,14 @@ export function startServer(
     try {
       return await handler(request, url);
     } catch (error) {
-      if (error instanceof UserError) return errorResponse(error.status, error.message);
+      if (error instanceof UserError) {
+        // The apps' pages ask for errors as 200 + {error, status}: browsers log every non-2xx
+        // fetch as a console error, and a refused upload is an answer, not a failure.
+        if (request.headers.get(SOFT_ERRORS_HEADER) === "1") {
+          return json({ error: error.message, status: error.status });
+        }
+        return errorResponse(error.status, error.message);
+      }
       console.error(`${request.method} ${url.pathname} failed:`, error);
       return errorResponse(500, "Internal error in the app (details are on its console)");
     }
@@ -345,11 +357,21 @@ export function startServer(
     })();
     return stopping;
   };
+  const signals: Deno.Signal[] = !options.handleSignals
+    ? []
+    : Deno.build.os === "windows"
+    ? ["SIGINT"]
+    : ["SIGINT", "SIGTERM"];
   const onSignal = () => {
     console.log(`\nStopping the ${options.title} app…`);
+    // Requests in flight may finish; a client that never stops sending must not keep us up.
+    const deadline = setTimeout(() => {
+      console.log("Some connections did not close within 5 s; stopped anyway.");
+      Deno.exit(0);
+    }, 5000);
+    Deno.unrefTimer(deadline);
     shutdown().then(() => console.log("Stopped."));
   };
-  const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
   for (const signal of signals) Deno.addSignalListener(signal, onSignal);
   options.signal?.addEventListener("abort", () => void shutdown(), { once: true });
 

@@ -81,7 +81,14 @@ export class TrainingJob {
     if (this.running) return false;
     this.#controller = new AbortController();
     this.#started = performance.now();
-    this.#status = { state: "running", title, stage: "starting", fraction: 0, metrics: {}, elapsed: 0 };
+    this.#status = {
+      state: "running",
+      title,
+      stage: "starting",
+      fraction: 0,
+      metrics: {},
+      elapsed: 0,
+    };
     console.log(`Training ${title}…`);
     this.#emit(true);
     const signal = this.#controller.signal;

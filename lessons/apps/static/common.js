@@ -5,7 +5,9 @@
 export async function api(path, options = {}) {
   let response;
   try {
-    response = await fetch(path, options);
+    // Soft errors: the app answers refusals as 200 {error}, which browsers do not log as failures.
+    const headers = { ...options.headers, "x-convlab-soft-errors": "1" };
+    response = await fetch(path, { ...options, headers });
   } catch {
     throw new Error("The app is not answering: is it still running? (restart it and reload)");
   }
@@ -15,7 +17,7 @@ export async function api(path, options = {}) {
   } catch {
     body = undefined;
   }
-  if (!response.ok) {
+  if (!response.ok || body?.error) {
     throw new Error(body?.error ?? `The app answered ${response.status} ${response.statusText}`);
   }
   return body;
@@ -28,8 +30,7 @@ export function say(element, kind, text) {
   element.dataset.kind = kind;
 }
 
-const escapeHtml = (text) =>
-  String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const escapeHtml = (text) => String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 function formatSeconds(seconds) {
   if (!Number.isFinite(seconds)) return "";
@@ -38,11 +39,18 @@ function formatSeconds(seconds) {
 }
 
 function formatMetrics(metrics) {
-  const names = { loss: "loss", accuracy: "accuracy", val_loss: "val loss", val_accuracy: "val accuracy" };
+  const names = {
+    loss: "loss",
+    accuracy: "accuracy",
+    val_loss: "val loss",
+    val_accuracy: "val accuracy",
+  };
   return Object.entries(metrics ?? {})
     .filter(([name]) => name in names)
     .map(([name, value]) =>
-      `${names[name]} ${name.includes("accuracy") ? (100 * value).toFixed(1) + "%" : value.toFixed(3)}`
+      `${names[name]} ${
+        name.includes("accuracy") ? (100 * value).toFixed(1) + "%" : value.toFixed(3)
+      }`
     )
     .join(" · ");
 }
@@ -155,7 +163,9 @@ export class ModelPanel {
     } else if (training.state === "failed" || training.state === "cancelled") {
       box.innerHTML = `<p class="message error">${escapeHtml(training.message ?? "")}</p>`;
     } else if (training.state === "done") {
-      box.innerHTML = `<p class="message info">${escapeHtml(training.message ?? "")}</p>`;
+      box.innerHTML = `<p class="message info">Trained in ${formatSeconds(training.elapsed)}: ${
+        escapeHtml(training.message ?? "")
+      }</p>`;
     }
   }
 }
@@ -175,7 +185,9 @@ function webglRenderer() {
     const gl = document.createElement("canvas").getContext("webgl2");
     if (!gl) return undefined;
     const info = gl.getExtension("WEBGL_debug_renderer_info");
-    const renderer = info ? gl.getParameter(info.UNMASKED_RENDERER_WEBGL) : gl.getParameter(gl.RENDERER);
+    const renderer = info
+      ? gl.getParameter(info.UNMASKED_RENDERER_WEBGL)
+      : gl.getParameter(gl.RENDERER);
     gl.getExtension("WEBGL_lose_context")?.loseContext();
     return String(renderer);
   } catch {

@@ -190,7 +190,10 @@ async function recognise() {
   results = numerals.map((n, box) => {
     if (!n) return null;
     const k = drawn.indexOf(box);
-    return { ...n, predictions: { mnist: topTwo(probabilities[2 * k]), plain: topTwo(probabilities[2 * k + 1]) } };
+    return {
+      ...n,
+      predictions: { mnist: topTwo(probabilities[2 * k]), plain: topTwo(probabilities[2 * k + 1]) },
+    };
   });
   renderResults();
   renderInputs();
@@ -309,7 +312,8 @@ async function loadModel(state) {
     document.body.dataset.model = "error";
     say(message, "error", `Cannot load the model: ${error.message}`);
   }
-  footer.textContent = `Convlab · TensorFlow.js ${tf.version.tfjs} on ${backend.backend}: ${backend.reason}`;
+  footer.textContent =
+    `Convlab · TensorFlow.js ${tf.version.tfjs} on ${backend.backend}: ${backend.reason}`;
 }
 
 // ---- wiring ---------------------------------------------------------------------------------
@@ -340,7 +344,8 @@ document.addEventListener("keydown", (event) => {
 try {
   backend = await chooseBackend();
   document.body.dataset.backend = backend.backend;
-  footer.textContent = `Convlab · TensorFlow.js ${tf.version.tfjs} on ${backend.backend}: ${backend.reason}`;
+  footer.textContent =
+    `Convlab · TensorFlow.js ${tf.version.tfjs} on ${backend.backend}: ${backend.reason}`;
 } catch (error) {
   say(message, "error", `TensorFlow.js could not start in this browser: ${error.message}`);
 }
