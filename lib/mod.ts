@@ -78,3 +78,11 @@ export {
 } from "./save.ts";
 export { markFrozen, setTrainable } from "./freeze.ts";
 export { type ProgressFactory, type ProgressInfo, setProgressFactory } from "./progress.ts";
+/** Where saved (cache) and shipped (data/models/) models live, by name (lesson 02 on). */
+export {
+  findModel,
+  type FoundModel,
+  MODEL_NAMES,
+  modelDir,
+  shippedModelDir,
+} from "./model_dirs.ts";

@@ -241,7 +241,8 @@ async function explain(picture: Picture, classifier: Classifier, classIndex: num
           classIndex,
           name: classifier.classNames[classIndex],
           probability: picture.probabilities[classIndex],
-          layerName: cam.layerName,
+          // Keras's name (conv2d_1), as cl.summary shows it, rather than tfjs's internal one.
+          layerName: cl.kerasName(cl.explain.findLayer(classifier.model, cam.layerName)),
           overlay: await jpegDataUrl(overlay),
           heatmap: await pngDataUrl(colour),
           empty: max === 0,
@@ -360,7 +361,7 @@ export function startClassifyApp(options: AppOptions = {}): Promise<RunningServe
     saveAs: CLASSIFY_MODEL_NAME,
     lookedFor: "lesson 04's transfer-learned model or a cached MobileNet",
     trainTitle: "a small convnet on Fashion-MNIST",
-    trainEstimate: "a minute or two; it is saved for next time",
+    trainEstimate: "a few minutes; it is saved for next time",
     train: (dir, context) => trainClassifyModel(dir, { ...options.training, ...context }),
     serveModelFiles: false,
     useModel: async (info) => {

@@ -34,7 +34,7 @@ export function startDigitsApp(options: AppOptions = {}): Promise<RunningServer>
     saveAs: DIGITS_MODEL_NAME,
     lookedFor: "lesson 02's saved model",
     trainTitle: "LeNet-5 on MNIST",
-    trainEstimate: "about a minute; it is saved for next time, where lesson 02 saves it",
+    trainEstimate: "a few minutes; it is saved where lesson 02 saves its model",
     train: (dir, context) => trainDigitModel(dir, { ...options.training, ...context }),
     serveModelFiles: true,
   }, options);

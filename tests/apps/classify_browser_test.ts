@@ -7,24 +7,14 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { skipUnless } from "../_skip.ts";
-import { hasChromium, launchOffline } from "../render/_chromium.ts";
+import { ARTIFACTS, BROWSER_TEST, launchOffline } from "./_browser.ts";
 import { saveTinyClassifier, writeTestPictures } from "./_fixtures.ts";
-import { ROOT, startAppProcess } from "./_process.ts";
-
-const ARTIFACTS = join(ROOT, "test-artifacts", "apps");
-
-const chromium = skipUnless(
-  hasChromium(),
-  "chromium is not installed (/usr/bin/chromium): apt-get install chromium",
-);
+import { startAppProcess } from "./_process.ts";
 
 Deno.test({
   name:
     "classify app shows the model's view, top-5 bars and a Grad-CAM overlay for an upload, and a clear message for a text file",
-  ...chromium,
-  sanitizeResources: false,
-  sanitizeOps: false,
+  ...BROWSER_TEST,
   async fn() {
     await Deno.mkdir(ARTIFACTS, { recursive: true });
     const work = await Deno.makeTempDir({ prefix: "convlab-apps-classify-" });

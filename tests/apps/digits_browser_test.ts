@@ -7,23 +7,14 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import * as cl from "../../lib/mod.ts";
-import { skipUnless } from "../_skip.ts";
-import { hasChromium, launchOffline } from "../render/_chromium.ts";
+import { ARTIFACTS, BROWSER_TEST, launchOffline } from "./_browser.ts";
 import { drawDigit } from "./_draw.ts";
-import { ROOT, startAppProcess } from "./_process.ts";
-
-const ARTIFACTS = join(ROOT, "test-artifacts", "apps");
-const chromium = skipUnless(
-  hasChromium(),
-  "chromium is not installed (/usr/bin/chromium): apt-get install chromium",
-);
+import { startAppProcess } from "./_process.ts";
 
 Deno.test({
   name:
     "digits app trains its missing model with a progress bar, then reads ≥ 4 of 5 MNIST digits drawn with the mouse",
-  ...chromium,
-  sanitizeResources: false,
-  sanitizeOps: false,
+  ...BROWSER_TEST,
   async fn() {
     await Deno.mkdir(ARTIFACTS, { recursive: true });
     const cache = await Deno.makeTempDir({ prefix: "convlab-apps-digits-" });

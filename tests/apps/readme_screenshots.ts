@@ -28,9 +28,6 @@ async function trainThroughPage(page: import("playwright-core").Page): Promise<v
     await page.click("#model-panel [data-action=train]");
   }
   await page.waitForSelector("body[data-model=ready]", { timeout: 30 * 60_000 });
-  // Hide the transient "trained in …" note: the picture shows the app as it opens next time.
-  await page.reload();
-  await page.waitForSelector("body[data-model=ready]");
 }
 
 await Deno.mkdir(OUT, { recursive: true });

@@ -95,19 +95,23 @@ export class ModelPanel {
 
   #follow() {
     if (this.events) return;
-    this.events = new EventSource("/api/train/events");
-    this.events.onmessage = (event) => {
+    // The app ends the stream after the last state; closing it here instead would abort a
+    // request in flight, so the page only stops EventSource from reconnecting.
+    let finished = false;
+    const events = new EventSource("/api/train/events");
+    this.events = events;
+    events.onmessage = (event) => {
       const training = JSON.parse(event.data);
       this.#renderTraining(training);
       if (training.state !== "running") {
-        this.events.close();
-        this.events = undefined;
+        finished = true;
         if (training.state === "done") this.refresh();
       }
     };
-    this.events.onerror = () => {
-      this.events?.close();
+    events.onerror = () => {
+      events.close();
       this.events = undefined;
+      if (finished) return;
       this.#renderTraining({
         state: "failed",
         message: "Lost contact with the app while it was training (was it stopped?)",
@@ -127,7 +131,10 @@ export class ModelPanel {
         <p class="status"><strong>Model:</strong> ${escapeHtml(state.model.description)}</p>
         <p class="origin">${escapeHtml(state.model.originText)}</p>
         <div class="training" hidden></div>
-        <div class="actions"><button type="button" data-action="train">Retrain</button></div>`;
+        <div class="actions"><button type="button" data-action="train"
+          title="Trains and saves a new model, then uses it">Train a new one: ${
+        escapeHtml(state.trainTitle)
+      }</button></div>`;
     } else {
       el.innerHTML = `
         <p class="status"><strong>No ${escapeHtml(this.what)} yet.</strong>
