@@ -14,14 +14,7 @@
 export const VERSION = "0.1.0";
 
 export { currentSeed, randomStream, seed } from "./random.ts";
-export {
-  DISPLAY,
-  type Displayable,
-  displayable,
-  inNotebook,
-  type MimeBundle,
-  show,
-} from "./display.ts";
+export { DISPLAY, type Displayable, displayable, inNotebook, type MimeBundle } from "./display.ts";
 export {
   BACKEND_NAMES,
   type BackendAttempt,
@@ -53,8 +46,6 @@ export {
 } from "./summary.ts";
 export { compile, type CompileOptions, type LossSpec } from "./compile.ts";
 export {
-  type BatchElement,
-  type BatchSource,
   type CallbackLike,
   evaluate,
   type EvaluateOptions,
@@ -62,8 +53,14 @@ export {
   type FitOptions,
   predict,
   type PredictOptions,
-  type Tensors,
 } from "./train.ts";
+export {
+  type BatchElement,
+  type BatchSource,
+  type DatasetLike,
+  type NumberArrays,
+  type Tensors,
+} from "./batches.ts";
 export * as losses from "./losses.ts";
 export * as metrics from "./metrics.ts";
 export * as optimizers from "./optimizers.ts";
@@ -78,6 +75,10 @@ export {
 } from "./save.ts";
 export { markFrozen, setTrainable } from "./freeze.ts";
 export { type ProgressFactory, type ProgressInfo, setProgressFactory } from "./progress.ts";
+// `show` is display.ts's `show(value, {displayId, update})` with the `cl.show.*` visuals on it.
+export { Chart, ImageGrid, plot, save, show, Table, TrainingProgress } from "./viz/mod.ts";
+/** Data augmentation: ImageDataGenerator and the Keras preprocessing layers (lesson 03). */
+export { ImageDataGenerator, ImageFlow, layers } from "./augment/mod.ts";
 /** Where saved (cache) and shipped (data/models/) models live, by name (lesson 02 on). */
 export {
   findModel,

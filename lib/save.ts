@@ -15,6 +15,7 @@
 
 import * as tf from "@tensorflow/tfjs";
 import { dirname, join, resolve } from "node:path";
+import { writeFileAtomic } from "./_fs.ts";
 import { compiledConfig, compileFromConfig, type SerializedCompile } from "./compile.ts";
 
 /** What Convlab adds to `model.json`. */
@@ -56,25 +57,6 @@ async function sha256Hex(bytes: Uint8Array): Promise<string> {
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-/** Write a file atomically: a temporary file beside it, flushed, then renamed over it. */
-async function writeAtomic(path: string, data: Uint8Array): Promise<void> {
-  const temp = join(dirname(path), `.${crypto.randomUUID()}.tmp`);
-  try {
-    const file = await Deno.open(temp, { write: true, create: true, truncate: true });
-    try {
-      let written = 0;
-      while (written < data.length) written += await file.write(data.subarray(written));
-      await file.sync();
-    } finally {
-      file.close();
-    }
-    await Deno.rename(temp, path);
-  } catch (error) {
-    await Deno.remove(temp).catch(() => {});
-    throw error;
-  }
-}
-
 /** `file://` URLs and paths to a folder or its `model.json` → the folder. */
 function modelFolder(path: string, action: string): string {
   if (typeof path !== "string" || path.length === 0) {
@@ -102,7 +84,8 @@ export interface SaveModelResult {
 
 /**
  * Save a model to a folder as `model.json` + `weights.bin` (created if missing; an existing model
- * there is replaced). Other files in the folder are left alone.
+ * there is replaced). Other files in the folder are left alone. Keras-style names such as
+ * `"cnn_v2.h5"` work too: they name the folder (load it back with the same path).
  *
  * Introduced in lesson 02 (LeNet-5 and MNIST).
  *
@@ -155,8 +138,8 @@ export async function saveModel(
           compile: options.includeCompile === false ? null : compiledConfig(model),
         },
       };
-      await writeAtomic(weightsPath, weights);
-      await writeAtomic(modelPath, new TextEncoder().encode(JSON.stringify(json)));
+      await writeFileAtomic(weightsPath, weights);
+      await writeFileAtomic(modelPath, JSON.stringify(json));
       written = { modelPath, weightsPath, weightsBytes: weights.byteLength };
       return {
         modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts),

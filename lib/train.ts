@@ -18,45 +18,37 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
+import {
+  asTensors,
+  type Batch,
+  type BatchFeed,
+  type BatchSource,
+  checkInputs,
+  describe,
+  disposeBatch,
+  isBatchSource,
+  isNumberArray,
+  isTensors,
+  modelInputs,
+  type ModelIO,
+  modelOutputs,
+  type NumberArrays,
+  ordered,
+  positiveInteger,
+  sampleCount,
+  sourceFeed,
+  SourceReader,
+  tensorFeed,
+  type Tensors,
+} from "./batches.ts";
 import { Callback, History, LambdaCallback, type Logs } from "./callbacks.ts";
-import { type Compiled, compiledState } from "./compile.ts";
+import { compile, type Compiled, compiledState, type CompileOptions } from "./compile.ts";
 import "./determinism.ts";
 import { markFrozen } from "./freeze.ts";
 import { inNotebook } from "./display.ts";
 import { makeProgress } from "./progress.ts";
-import { currentSeed, nextSeed, type RandomStream, randomStream } from "./random.ts";
+import { currentSeed, nextSeed, randomStream } from "./random.ts";
 import { kerasName } from "./summary.ts";
-
-/** Model inputs or targets: one tensor, one per model input/output, or an object by name. */
-export type Tensors = tf.Tensor | tf.Tensor[] | Record<string, tf.Tensor>;
-
-/** One batch from a batch source: `{xs, ys}` (tfjs's `fitDataset` shape) or `[xs, ys]` (Keras's). */
-export type BatchElement = { xs: Tensors; ys: Tensors } | [Tensors, Tensors];
-
-/** A tf.data-style dataset: `iterator()` gives batches (tfjs's `tf.data.Dataset`). */
-export interface DatasetLike<T> {
-  iterator(): Promise<{ next(): Promise<IteratorResult<T>> }>;
-}
-
-/**
- * Where `fit`, `evaluate` and `predict` can take batches from, instead of tensors:
- *
- * - a `tf.data.Dataset` of `{xs, ys}` (as for tfjs's `fitDataset`), iterated afresh each epoch;
- * - an iterable or async iterable of `{xs, ys}` or `[xs, ys]` batches — e.g. the lib's
- *   `ImageDataGenerator.flow(x, y)`; a re-iterable one (whose `[Symbol.(async)iterator]()` returns
- *   a new iterator) is iterated afresh each epoch, a one-shot iterator (a generator object)
- *   continues where it left off;
- * - an array of such batches.
- *
- * Tensors in the batches of an iterable or dataset belong to `fit`, which disposes them after use;
- * those of an array belong to the caller. A source that never ends (random augmentation) must say
- * how many batches make an epoch: a numeric `length` property (as Keras's `Sequence.__len__`) or
- * the `stepsPerEpoch` option.
- */
-export type BatchSource<T = BatchElement> =
-  | (DatasetLike<T | unknown> & { length?: number })
-  | (Iterable<T> & { length?: number })
-  | (AsyncIterable<T> & { length?: number });
 
 /** A callback: one of `cl.callbacks`, a tfjs callback, or a plain object of hooks. */
 export type CallbackLike =
@@ -79,8 +71,8 @@ export interface FitOptions {
   callbacks?: CallbackLike[];
   /** Fraction of the samples (the last ones, before shuffling) kept for validation. */
   validationSplit?: number;
-  /** Validation data: `[xVal, yVal]` tensors, or a batch source. */
-  validationData?: [Tensors, Tensors] | BatchSource;
+  /** Validation data: `[xVal, yVal]` (tensors or plain arrays), or a batch source. */
+  validationData?: [Tensors | NumberArrays, Tensors | NumberArrays] | BatchSource;
   /** Shuffle the training samples each epoch (default true; tensors only). */
   shuffle?: boolean;
   /** Epoch to start at (for resumed training; default 0). */
@@ -97,343 +89,6 @@ export interface FitOptions {
   classWeight?: Record<number, number>;
   /** Seed of the shuffling (default: drawn from `cl.seed()`). */
   seed?: number;
-}
-
-/** A batch in the model's order of inputs and outputs; `owned` tensors are disposed after use. */
-interface Batch {
-  xs: tf.Tensor[];
-  ys: tf.Tensor[];
-  size: number;
-  owned: boolean;
-}
-
-/** A supply of batches for one pass (an epoch, or one evaluation). */
-interface BatchFeed {
-  /** Batches in this pass, if known. */
-  steps: number | null;
-  /** Samples in this pass, if known. */
-  samples: number | null;
-  /** The next batch, or null at the end of the pass. */
-  next(): Promise<Batch | null>;
-  /** Give back what is held between passes. */
-  close(): Promise<void>;
-}
-
-type ModelIO = { keras: string; tfjs: string; shape: (number | null)[] }[];
-
-function modelInputs(model: tf.LayersModel): ModelIO {
-  return model.inputs.map((input) => ({
-    keras: kerasName(input.sourceLayer),
-    tfjs: input.sourceLayer.name,
-    shape: input.shape,
-  }));
-}
-
-function modelOutputs(model: tf.LayersModel): ModelIO {
-  return model.outputs.map((output) => ({
-    keras: kerasName(output.sourceLayer),
-    tfjs: output.sourceLayer.name,
-    shape: output.shape,
-  }));
-}
-
-function isTensorArray(value: unknown): value is tf.Tensor[] {
-  return Array.isArray(value) && value.length > 0 && value.every((v) => v instanceof tf.Tensor);
-}
-
-function isTensorRecord(value: unknown): value is Record<string, tf.Tensor> {
-  return typeof value === "object" && value !== null && !Array.isArray(value) &&
-    !(value instanceof tf.Tensor) && Object.keys(value).length > 0 &&
-    Object.values(value).every((v) => v instanceof tf.Tensor);
-}
-
-function isTensors(value: unknown): value is Tensors {
-  return value instanceof tf.Tensor || isTensorArray(value) || isTensorRecord(value);
-}
-
-/** Put tensors in the model's order of inputs (or outputs). */
-function ordered(what: string, value: Tensors, io: ModelIO, action: string): tf.Tensor[] {
-  if (value instanceof tf.Tensor) {
-    if (io.length !== 1) {
-      throw new RangeError(
-        `Cannot ${action}: the model has ${io.length} ${what}s (${
-          io.map((i) => i.keras).join(", ")
-        }); pass a list or an object by name`,
-      );
-    }
-    return [value];
-  }
-  if (Array.isArray(value)) {
-    if (value.length !== io.length) {
-      throw new RangeError(
-        `Cannot ${action}: got ${value.length} ${what} tensors for ${io.length} model ${what}s`,
-      );
-    }
-    return value;
-  }
-  return io.map((item) => {
-    const t = value[item.keras] ?? value[item.tfjs];
-    if (!t) {
-      throw new RangeError(
-        `Cannot ${action}: no ${what} named "${item.keras}" among ${Object.keys(value).join(", ")}`,
-      );
-    }
-    return t;
-  });
-}
-
-/** Check input tensors against the model's input shapes, with a hint for the common mistakes. */
-function checkInputs(xs: tf.Tensor[], io: ModelIO, action: string): void {
-  xs.forEach((x, i) => {
-    const expected = io[i].shape;
-    const matches = x.rank === expected.length &&
-      expected.every((d, j) => j === 0 || d === null || d === x.shape[j]);
-    if (!matches) {
-      const want = `[${expected.map((d) => d ?? "batch").join(", ")}]`;
-      const hint = x.rank === expected.length - 1
-        ? ` (add the channel axis: x.reshape([${
-          [-1, ...expected.slice(1)].join(", ")
-        }]) or x.expandDims(-1))`
-        : "";
-      throw new RangeError(
-        `Cannot ${action}: model input "${io[i].keras}" expects shape ${want}, got ` +
-          `[${x.shape.join(", ")}]${hint}`,
-      );
-    }
-  });
-}
-
-function sampleCount(tensors: tf.Tensor[], what: string, action: string): number {
-  const n = tensors[0].shape[0];
-  for (const t of tensors) {
-    if (t.shape[0] !== n) {
-      throw new RangeError(
-        `Cannot ${action}: all ${what} must have the same number of samples, got ` +
-          tensors.map((x) => x.shape[0]).join(" and "),
-      );
-    }
-  }
-  return n;
-}
-
-/** Standardise a batch from a source into the model's order. */
-function standardise(
-  element: BatchElement,
-  inputs: ModelIO,
-  outputs: ModelIO,
-  owned: boolean,
-  action: string,
-  needTargets: boolean,
-): Batch {
-  let xsRaw: unknown;
-  let ysRaw: unknown;
-  if (Array.isArray(element) && element.length === 2 && !isTensorArray(element)) {
-    [xsRaw, ysRaw] = element;
-  } else if (
-    isTensorArray(element) && element.length === 2 && (needTargets || inputs.length !== 2)
-  ) {
-    [xsRaw, ysRaw] = element;
-  } else if (typeof element === "object" && element !== null && "xs" in element) {
-    xsRaw = (element as { xs: unknown }).xs;
-    ysRaw = (element as { ys?: unknown }).ys;
-  } else if (!needTargets && isTensors(element)) {
-    xsRaw = element;
-  } else {
-    throw new TypeError(
-      `Cannot ${action}: a batch source must give {xs, ys} objects or [xs, ys] pairs, got ` +
-        describe(element),
-    );
-  }
-  if (!isTensors(xsRaw)) {
-    throw new TypeError(`Cannot ${action}: a batch's xs must be tensors, got ${describe(xsRaw)}`);
-  }
-  const xs = ordered("input", xsRaw, inputs, action);
-  let ys: tf.Tensor[] = [];
-  if (needTargets) {
-    if (!isTensors(ysRaw)) {
-      throw new TypeError(`Cannot ${action}: a batch's ys must be tensors, got ${describe(ysRaw)}`);
-    }
-    ys = ordered("output", ysRaw, outputs, action);
-  }
-  return { xs, ys, size: xs[0].shape[0], owned };
-}
-
-function describe(value: unknown): string {
-  if (value instanceof tf.Tensor) return `a tensor of shape [${value.shape}]`;
-  if (Array.isArray(value)) return `an array of ${value.length}`;
-  if (value === null || value === undefined) return String(value);
-  return typeof value === "object"
-    ? `an object with keys ${Object.keys(value).join(", ")}`
-    : typeof value;
-}
-
-function disposeBatch(batch: Batch): void {
-  if (batch.owned) tf.dispose([...batch.xs, ...batch.ys]);
-}
-
-/** Batches from tensors, sample range [start, end), optionally shuffled. */
-function tensorFeed(
-  xs: tf.Tensor[],
-  ys: tf.Tensor[],
-  start: number,
-  end: number,
-  batchSize: number,
-  rng: RandomStream | null,
-): BatchFeed {
-  const count = end - start;
-  const order = Array.from({ length: count }, (_, i) => start + i);
-  if (rng) rng.shuffle(order);
-  let position = 0;
-  return {
-    steps: Math.ceil(count / batchSize),
-    samples: count,
-    next() {
-      if (position >= count) return Promise.resolve(null);
-      const size = Math.min(batchSize, count - position);
-      const from = position;
-      position += size;
-      const pick = (t: tf.Tensor) => {
-        if (!rng) return tf.slice(t, start + from, size);
-        return tf.tidy(() =>
-          tf.gather(t, tf.tensor1d(Int32Array.from(order.slice(from, from + size)), "int32"))
-        );
-      };
-      return Promise.resolve({ xs: xs.map(pick), ys: ys.map(pick), size, owned: true });
-    },
-    close: () => Promise.resolve(),
-  };
-}
-
-type AnyIterator<T> = Iterator<T> | AsyncIterator<T> | { next(): Promise<IteratorResult<T>> };
-
-function isBatchSource(value: unknown): value is BatchSource {
-  if (typeof value !== "object" || value === null || value instanceof tf.Tensor) return false;
-  const v = value as Record<string | symbol, unknown>;
-  return typeof v.iterator === "function" || typeof v[Symbol.iterator] === "function" ||
-    typeof v[Symbol.asyncIterator] === "function";
-}
-
-/**
- * Keeps one iterator over a batch source across passes: afresh per pass for re-iterable sources
- * (unless a fixed number of steps is asked for), continuing for one-shot iterators.
- */
-class SourceReader {
-  readonly source: BatchSource;
-  readonly oneShot: boolean;
-  readonly owned: boolean;
-  #iterator: AnyIterator<BatchElement> | null = null;
-
-  constructor(source: BatchSource) {
-    this.source = source;
-    this.owned = !Array.isArray(source);
-    const s = source as unknown as Record<symbol, () => unknown>;
-    const iter = s[Symbol.asyncIterator] ?? s[Symbol.iterator];
-    this.oneShot = typeof iter === "function" &&
-      typeof (source as { next?: unknown }).next === "function" &&
-      iter.call(source) === source;
-  }
-
-  /** The source's own count of batches per pass, if it has one. */
-  get length(): number | null {
-    const source = this.source as { length?: unknown; size?: unknown; iterator?: unknown };
-    const length = source.length ??
-      // tf.data datasets count their elements (batches, once batched) in `size`.
-      (typeof source.iterator === "function" ? source.size : undefined);
-    return typeof length === "number" && Number.isFinite(length) ? length : null;
-  }
-
-  async #open(): Promise<AnyIterator<BatchElement>> {
-    const s = this.source as unknown as Record<string | symbol, unknown>;
-    if (typeof s[Symbol.asyncIterator] === "function") {
-      return (s[Symbol.asyncIterator] as () => AsyncIterator<BatchElement>).call(s);
-    }
-    if (typeof s[Symbol.iterator] === "function") {
-      return (s[Symbol.iterator] as () => Iterator<BatchElement>).call(s);
-    }
-    return await (s.iterator as () => Promise<AnyIterator<BatchElement>>).call(s);
-  }
-
-  /** Start a pass; `continuing` keeps the current iterator when there is one. */
-  async begin(continuing: boolean): Promise<void> {
-    if (this.#iterator && (continuing || this.oneShot)) return;
-    await this.end();
-    this.#iterator = await this.#open();
-  }
-
-  /** The next element, or null when the iterator is exhausted. */
-  async next(): Promise<BatchElement | null> {
-    if (!this.#iterator) this.#iterator = await this.#open();
-    const result = await this.#iterator.next();
-    if (result.done) {
-      this.#iterator = null;
-      return null;
-    }
-    return result.value;
-  }
-
-  /** Whether a new pass can start after exhaustion. */
-  get restartable(): boolean {
-    return !this.oneShot;
-  }
-
-  async end(): Promise<void> {
-    const it = this.#iterator as { return?: () => unknown } | null;
-    this.#iterator = null;
-    if (it && typeof it.return === "function" && !this.oneShot) await it.return();
-  }
-}
-
-/**
- * A feed over a batch source. With `stepsPerEpoch` given (`continuing`), one iterator runs on
- * across passes (restarted if a re-iterable source ends); otherwise each pass gets a fresh
- * iterator and ends after the source's `length` batches, or when the source ends.
- */
-function sourceFeed(
-  reader: SourceReader,
-  explicitSteps: number | null,
-  inputs: ModelIO,
-  outputs: ModelIO,
-  action: string,
-  needTargets: boolean,
-  onExhausted: () => void,
-): BatchFeed {
-  let taken = 0;
-  let started = false;
-  const continuing = explicitSteps !== null;
-  const steps = explicitSteps ?? reader.length;
-  return {
-    steps,
-    samples: null,
-    async next() {
-      if (!started) {
-        await reader.begin(continuing);
-        started = true;
-      }
-      if (steps !== null && taken >= steps) return null;
-      let element = await reader.next();
-      if (element === null && continuing && reader.restartable) {
-        // A fixed number of steps over a finite re-iterable source: start it again.
-        await reader.begin(false);
-        element = await reader.next();
-      }
-      if (element === null) {
-        if (continuing && taken < steps!) onExhausted();
-        return null;
-      }
-      taken++;
-      return standardise(element, inputs, outputs, reader.owned, action, needTargets);
-    },
-    async close() {
-      if (!continuing) await reader.end();
-    },
-  };
-}
-
-function positiveInteger(name: string, value: unknown, action: string): number {
-  if (!Number.isInteger(value) || (value as number) < 1) {
-    throw new RangeError(`Cannot ${action}: ${name} must be a positive integer, got ${value}`);
-  }
-  return value as number;
 }
 
 /** Align targets with predictions as Keras does: `[n]` labels against `[n, 1]` outputs. */
@@ -506,6 +161,20 @@ async function checkTargets(
   }
 }
 
+/** Check the first batch from a source as tensors are checked (targets only when compiled). */
+async function checkBatchData(
+  batch: Batch,
+  compiled: Compiled | null,
+  inputs: ModelIO,
+  outputs: ModelIO,
+  action: string,
+): Promise<void> {
+  checkInputs(batch.xs, inputs, action);
+  if (!compiled) return;
+  sampleCount([...batch.xs, ...batch.ys], "inputs and targets of a batch", action);
+  await checkTargets(batch.ys, compiled, outputs, action);
+}
+
 /** Running sums of an epoch (losses on the backend, metrics in their own state). */
 class Accumulator {
   readonly compiled: Compiled;
@@ -550,13 +219,12 @@ class Accumulator {
   /** Keras's log keys and the values so far (one read-back for all). */
   async logs(prefix = ""): Promise<Logs> {
     const keys: string[] = [];
-    const values: tf.Tensor[] = [];
     const many = this.compiled.outputs.length > 1;
     const mean = (sum: tf.Tensor | null) =>
       sum && this.samples > 0 ? tf.div(sum, this.samples) : tf.scalar(NaN);
-    tf.tidy(() => {
+    const stacked = tf.tidy(() => {
+      const values: tf.Tensor[] = [mean(this.#total)];
       keys.push("loss");
-      values.push(mean(this.#total));
       if (many) {
         this.compiled.outputs.forEach((output, i) => {
           if (!output.loss) return;
@@ -570,17 +238,20 @@ class Accumulator {
           values.push(metric.result());
         }
       }
-      values.splice(0, values.length, tf.keep(tf.stack(values.map((v) => tf.reshape(v, [])))));
+      return tf.stack(values.map((v) => tf.reshape(v, [])));
     });
-    const data = await values[0].data();
-    values[0].dispose();
+    const data = await stacked.data();
+    stacked.dispose();
     return Object.fromEntries(keys.map((k, i) => [prefix + k, data[i]]));
   }
 
+  /** Free the sums and the metrics' state (read `logs()` first). */
   dispose(): void {
     this.#total?.dispose();
-    this.#perOutput.forEach((t) => t?.dispose());
     this.#total = null;
+    this.#perOutput.forEach((t) => t?.dispose());
+    this.#perOutput = this.#perOutput.map(() => null);
+    for (const output of this.compiled.outputs) for (const m of output.metrics) m.reset();
   }
 }
 
@@ -638,10 +309,30 @@ function trainStep(
     perOutput = losses.perOutput.map((l) => (l ? tf.keep(l) : null));
     return losses.total;
   };
-  const total = variables.length > 0
-    ? compiled.optimizer.minimize(lossFn, true, variables)!
-    : tf.tidy(lossFn);
-  return { total, perOutput, preds };
+  try {
+    const total = variables.length > 0
+      ? compiled.optimizer.minimize(lossFn, true, variables)!
+      : tf.tidy(lossFn);
+    return { total, perOutput, preds };
+  } catch (error) {
+    // Kept tensors outlive the failed step's scope: free them.
+    tf.dispose([...preds, ...perOutput.filter((t): t is tf.Scalar => t !== null)]);
+    releaseFailedTape();
+    throw error;
+  }
+}
+
+/**
+ * tfjs 4.22 leaves the gradient tape of a step whose loss threw behind, with the tensors it saved
+ * for the backward pass (kept clones): dispose them, so that a failing custom loss leaks nothing.
+ */
+function releaseFailedTape(): void {
+  const state = (tf.engine() as unknown as {
+    state?: { gradientDepth?: number; activeTape?: { saved?: tf.Tensor[] }[] | null };
+  }).state;
+  if (!state || state.gradientDepth !== 0 || !Array.isArray(state.activeTape)) return;
+  for (const node of state.activeTape) if (node.saved) tf.dispose(node.saved);
+  state.activeTape = null;
 }
 
 /** Evaluate batches in inference mode into an accumulator. */
@@ -663,8 +354,9 @@ async function evaluateFeed(
         tf.tidy(() => {
           const input = batch!.xs.length === 1 ? batch!.xs[0] : batch!.xs;
           const out = model.apply(input, { training: false }) as tf.Tensor | tf.Tensor[];
-          preds = (Array.isArray(out) ? out : [out]).map((p) => tf.keep(p));
-          const losses = batchLosses(model, compiled, batch!.ys, preds, null);
+          const outputs = Array.isArray(out) ? out : [out];
+          const losses = batchLosses(model, compiled, batch!.ys, outputs, null);
+          preds = outputs.map((p) => tf.keep(p));
           total = tf.keep(losses.total);
           perOutput = losses.perOutput.map((l) => (l ? tf.keep(l) : null));
         });
@@ -686,6 +378,9 @@ async function evaluateFeed(
   }
 }
 
+/** Models a `fit()` is running on. */
+const fitting = new WeakSet<tf.LayersModel>();
+
 /** Let timers, I/O and display updates run (tfjs ops on cpu/wasm are synchronous). */
 function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 0));
@@ -695,7 +390,23 @@ function requireCompiled(model: tf.LayersModel, action: string): Compiled {
   if (!(model instanceof tf.LayersModel)) {
     throw new TypeError(`Cannot ${action}: expected a tf.LayersModel (tf.sequential or tf.model)`);
   }
-  const compiled = compiledState(model);
+  let compiled = compiledState(model);
+  if (!compiled) {
+    // A model compiled with tfjs's own model.compile: take over its optimizer, losses and metrics.
+    const tfjs = model as unknown as {
+      optimizer_?: tf.Optimizer;
+      loss?: unknown;
+      metrics?: unknown;
+    };
+    if (tfjs.optimizer_ && tfjs.loss !== undefined && tfjs.loss !== null) {
+      compile(model, {
+        optimizer: tfjs.optimizer_,
+        loss: tfjs.loss as CompileOptions["loss"],
+        metrics: (tfjs.metrics ?? undefined) as CompileOptions["metrics"],
+      });
+      compiled = compiledState(model);
+    }
+  }
   if (!compiled) {
     throw new Error(
       `Cannot ${action}: compile the model first, e.g. cl.compile(model, {optimizer: "adam", ` +
@@ -749,30 +460,7 @@ function checkFitOptions(options: FitOptions): void {
   }
 }
 
-/**
- * Train a compiled model, as Keras's `model.fit`: on tensors `x`, `y` or on a batch source
- * (`fit(model, source, options)`), with validation, callbacks and live progress.
- *
- * Introduced in lesson 02 (LeNet-5 and MNIST).
- *
- * @param model A model compiled with `cl.compile`.
- * @param x Inputs (tensors), or a batch source of `{xs, ys}` batches.
- * @param y Targets (with tensor inputs), or the options (with a batch source).
- * @param options Batch size, epochs, validation, callbacks, …
- * @returns The history (`history.history.loss`, `.val_accuracy`, …).
- * @example
- * ```ts
- * import * as tf from "@tensorflow/tfjs";
- * import * as cl from "convlab";
- * cl.seed(1);
- * const model = tf.sequential({ layers: [tf.layers.dense({ units: 1, inputShape: [1] })] });
- * cl.compile(model, { optimizer: cl.optimizers.SGD({ learningRate: 0.1 }), loss: "mse" });
- * const x = tf.tensor2d([[0], [1], [2], [3]]);
- * const history = await cl.fit(model, x, x.mul(2), { epochs: 50, verbose: 0 });
- * console.log(history.history.loss.at(-1)! < 0.01); // true
- * ```
- */
-export async function fit(
+async function fitTensors(
   model: tf.LayersModel,
   x: Tensors | BatchSource,
   y?: Tensors | FitOptions,
@@ -812,6 +500,7 @@ export async function fit(
   const validationFreq = positiveInteger("validationFreq", options.validationFreq ?? 1, action);
   const inputs = modelInputs(model);
   const outputs = modelOutputs(model);
+  const checkBatch = (batch: Batch) => checkBatchData(batch, compiled, inputs, outputs, action);
 
   // --- training data -----------------------------------------------------------------------
   let makeTrainFeed: (epoch: number) => BatchFeed;
@@ -850,7 +539,8 @@ export async function fit(
     const steps = options.stepsPerEpoch !== undefined
       ? positiveInteger("stepsPerEpoch", options.stepsPerEpoch, action)
       : null;
-    makeTrainFeed = () => sourceFeed(reader, steps, inputs, outputs, action, true, exhausted);
+    makeTrainFeed = () =>
+      sourceFeed(reader, steps, inputs, outputs, action, true, exhausted, checkBatch);
     trainSteps = steps ?? reader.length;
   } else {
     const xs = ordered("input", x as Tensors, inputs, action);
@@ -924,7 +614,8 @@ export async function fit(
       const steps = options.validationSteps !== undefined
         ? positiveInteger("validationSteps", options.validationSteps, action)
         : null;
-      makeValFeed = () => sourceFeed(reader, steps, inputs, outputs, action, true, () => {});
+      makeValFeed = () =>
+        sourceFeed(reader, steps, inputs, outputs, action, true, () => {}, checkBatch);
     } else {
       throw new TypeError(
         `Cannot fit: validationData must be [xVal, yVal] tensors or a batch source, got ` +
@@ -1098,20 +789,7 @@ export interface EvaluateOptions {
   returnDict?: boolean;
 }
 
-/**
- * Loss and metrics of a compiled model on data, as Keras's `model.evaluate`: the loss alone when
- * there are no metrics and one output, else the list `[loss, …metrics]` in history-key order
- * (`res[1]` is the accuracy in the course's code), or an object with `returnDict: true`.
- *
- * Introduced in lesson 02 (LeNet-5 and MNIST).
- *
- * @example
- * ```ts
- * import * as cl from "convlab";
- * // const [loss, accuracy] = await cl.evaluate(model, xTest, yTest) as number[];
- * ```
- */
-export async function evaluate(
+async function evaluateTensors(
   model: tf.LayersModel,
   x: Tensors | BatchSource,
   y?: Tensors | EvaluateOptions,
@@ -1143,7 +821,16 @@ export async function evaluate(
     const steps = options.steps !== undefined
       ? positiveInteger("steps", options.steps, action)
       : null;
-    feed = sourceFeed(reader, steps, inputs, outputs, action, true, () => {});
+    feed = sourceFeed(
+      reader,
+      steps,
+      inputs,
+      outputs,
+      action,
+      true,
+      () => {},
+      (batch) => checkBatchData(batch, compiled, inputs, outputs, action),
+    );
   } else {
     throw new TypeError(`Cannot evaluate: x must be tensors or a batch source, got ${describe(x)}`);
   }
@@ -1171,26 +858,7 @@ export interface PredictOptions {
   steps?: number;
 }
 
-/**
- * The model's outputs for inputs, computed batch by batch in inference mode (Dropout off,
- * BatchNormalization with moving statistics), as Keras's `model.predict`. Dispose the result.
- *
- * Introduced in lesson 02 (LeNet-5 and MNIST).
- *
- * @param model Any model (compiled or not).
- * @param x Input tensors, or a batch source of `{xs}` / `[xs, ys]` / tensors.
- * @returns One tensor per model output (a single tensor for one output).
- * @example
- * ```ts
- * import * as tf from "@tensorflow/tfjs";
- * import * as cl from "convlab";
- * const model = cl.models.lenet5();
- * const probabilities = await cl.predict(model, tf.zeros([2, 28, 28, 1])) as tf.Tensor;
- * console.log(probabilities.shape); // [2, 10]
- * probabilities.dispose();
- * ```
- */
-export async function predict(
+async function predictTensors(
   model: tf.LayersModel,
   x: Tensors | BatchSource,
   options: PredictOptions = {},
@@ -1214,7 +882,16 @@ export async function predict(
       ? positiveInteger("steps", options.steps, action)
       : null;
     reader = new SourceReader(x);
-    feed = sourceFeed(reader, steps, inputs, outputs, action, false, () => {});
+    feed = sourceFeed(
+      reader,
+      steps,
+      inputs,
+      outputs,
+      action,
+      false,
+      () => {},
+      (batch) => checkBatchData(batch, null, inputs, outputs, action),
+    );
   } else {
     throw new TypeError(`Cannot predict: x must be tensors or a batch source, got ${describe(x)}`);
   }
@@ -1251,4 +928,119 @@ export async function predict(
     return joined;
   });
   return results.length === 1 ? results[0] : results;
+}
+
+/**
+ * Train a compiled model, as Keras's `model.fit`: on tensors `x`, `y` or on a batch source
+ * (`fit(model, source, options)`), with validation, callbacks and live progress.
+ *
+ * Introduced in lesson 02 (LeNet-5 and MNIST).
+ *
+ * @param model A model compiled with `cl.compile`.
+ * @param x Inputs (tensors), or a batch source of `{xs, ys}` batches.
+ * @param y Targets (with tensor inputs), or the options (with a batch source).
+ * @param options Batch size, epochs, validation, callbacks, …
+ * @returns The history (`history.history.loss`, `.val_accuracy`, …).
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import * as cl from "convlab";
+ * cl.seed(1);
+ * const model = tf.sequential({ layers: [tf.layers.dense({ units: 1, inputShape: [1] })] });
+ * cl.compile(model, { optimizer: cl.optimizers.SGD({ learningRate: 0.1 }), loss: "mse" });
+ * const x = tf.tensor2d([[0], [1], [2], [3]]);
+ * const history = await cl.fit(model, x, x.mul(2), { epochs: 50, verbose: 0 });
+ * console.log(history.history.loss.at(-1)! < 0.01); // true
+ * ```
+ */
+export async function fit(
+  model: tf.LayersModel,
+  x: Tensors | NumberArrays | BatchSource,
+  y?: Tensors | NumberArrays | FitOptions,
+  options: FitOptions = {},
+): Promise<History> {
+  // Checked before anything is awaited, so two fit() calls started together cannot both pass.
+  if (fitting.has(model) || (model as unknown as { isTraining?: boolean }).isTraining) {
+    throw new Error("Cannot fit: this model is already training; await the running fit() first");
+  }
+  fitting.add(model);
+  const made: tf.Tensor[] = [];
+  try {
+    const xs = asTensors(x, made) as Tensors | BatchSource;
+    const ys = isNumberArray(y) ? asTensors(y, made) as Tensors : y as Tensors | FitOptions;
+    const validation = options.validationData;
+    if (Array.isArray(validation) && validation.length === 2 && validation.some(isNumberArray)) {
+      options = {
+        ...options,
+        validationData: [
+          asTensors(validation[0], made) as Tensors,
+          asTensors(validation[1], made) as Tensors,
+        ],
+      };
+    }
+    return await fitTensors(model, xs, ys, options);
+  } finally {
+    tf.dispose(made);
+    fitting.delete(model);
+  }
+}
+
+/**
+ * Loss and metrics of a compiled model on data, as Keras's `model.evaluate`: the loss alone when
+ * there are no metrics and one output, else the list `[loss, …metrics]` in history-key order
+ * (`res[1]` is the accuracy in the course's code), or an object with `returnDict: true`.
+ *
+ * Introduced in lesson 02 (LeNet-5 and MNIST).
+ *
+ * @example
+ * ```ts
+ * import * as cl from "convlab";
+ * // const [loss, accuracy] = await cl.evaluate(model, xTest, yTest) as number[];
+ * ```
+ */
+export async function evaluate(
+  model: tf.LayersModel,
+  x: Tensors | NumberArrays | BatchSource,
+  y?: Tensors | NumberArrays | EvaluateOptions,
+  options: EvaluateOptions = {},
+): Promise<number | number[] | Logs> {
+  const made: tf.Tensor[] = [];
+  try {
+    const ys = isNumberArray(y) ? asTensors(y, made) as Tensors : y as Tensors | EvaluateOptions;
+    return await evaluateTensors(model, asTensors(x, made) as Tensors | BatchSource, ys, options);
+  } finally {
+    tf.dispose(made);
+  }
+}
+
+/**
+ * The model's outputs for inputs, computed batch by batch in inference mode (Dropout off,
+ * BatchNormalization with moving statistics), as Keras's `model.predict`. Dispose the result.
+ *
+ * Introduced in lesson 02 (LeNet-5 and MNIST).
+ *
+ * @param model Any model (compiled or not).
+ * @param x Input tensors, or a batch source of `{xs}` / `[xs, ys]` / tensors.
+ * @returns One tensor per model output (a single tensor for one output).
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import * as cl from "convlab";
+ * const model = cl.models.lenet5();
+ * const probabilities = await cl.predict(model, tf.zeros([2, 28, 28, 1])) as tf.Tensor;
+ * console.log(probabilities.shape); // [2, 10]
+ * probabilities.dispose();
+ * ```
+ */
+export async function predict(
+  model: tf.LayersModel,
+  x: Tensors | NumberArrays | BatchSource,
+  options: PredictOptions = {},
+): Promise<tf.Tensor | tf.Tensor[]> {
+  const made: tf.Tensor[] = [];
+  try {
+    return await predictTensors(model, asTensors(x, made) as Tensors | BatchSource, options);
+  } finally {
+    tf.dispose(made);
+  }
 }

@@ -23,7 +23,8 @@ Usage: deno task render <notebook|folder>... [options]
   --notebook-timeout <s>   whole-notebook timeout when executing
   --force                  re-execute even when the cache has a notebook
   --no-cache               do not read or write the execution cache (.cache/render/)
-  --sanitize               treat notebooks as untrusted: no scripts, no event handlers
+  --sanitize               treat notebooks as untrusted: no scripts, no event handlers,
+                           and never executed (grade submissions with deno task grade)
   --title <text>           site name (default: Convlab)
   --allow-errors           exit 0 even when a notebook fails to execute
   -h, --help               this help
@@ -73,7 +74,7 @@ function describe(event: PageProgress, cwd: string): string {
     stored: "as stored",
     cache: "outputs from cache",
     executed: `executed in ${page.executionSeconds.toFixed(1)} s`,
-    failed: `FAILED after ${page.executionSeconds.toFixed(1)} s (errors shown on the page)`,
+    failed: `FAILED after ${page.executionSeconds.toFixed(1)} s; the page shows the error`,
   }[page.execution];
   return `[${index + 1}/${total}] ${shown(page.source, cwd)} → ${shown(page.output, cwd)} (${how})`;
 }
@@ -128,8 +129,12 @@ export async function main(args: string[]): Promise<number> {
       cacheDir: values.cache ? undefined : false,
       sanitize: values.sanitize,
       siteTitle: values.title,
+      onExecutionStart: ({ path, index, total }) => {
+        console.log(`[${index + 1}/${total}] executing ${shown(path, cwd)} …`);
+      },
       onProgress: (event) => {
         console.log(describe(event, cwd));
+        if (event.page.failure) console.log(`  ${event.page.failure.split("\n")[0]}`);
         for (const warning of event.page.warnings) console.log(`  warning: ${warning}`);
       },
     };
@@ -154,7 +159,8 @@ export async function main(args: string[]): Promise<number> {
       console.error(`error: ${e.message}`);
       return 2;
     }
-    throw e;
+    console.error(`error: ${e instanceof Error ? e.message : e}`);
+    return 1;
   }
 }
 

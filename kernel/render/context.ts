@@ -5,7 +5,19 @@
  * @module
  */
 import { type MarkdownEnv, newMarkdownEnv } from "./markdown.ts";
-import { sanitizeUntrustedHtml } from "./sanitize.ts";
+
+/** Sanitiser of untrusted HTML; sanitize.ts registers it when loaded (sanitize-html is large). */
+let sanitizer: ((html: string, options: { headingIds: ReadonlySet<string> }) => string) | undefined;
+
+/** Called by sanitize.ts when it loads. */
+export function registerSanitizer(fn: NonNullable<typeof sanitizer>): void {
+  sanitizer = fn;
+}
+
+/** Load the sanitiser (only pages of untrusted notebooks need it). */
+export async function loadSanitizer(): Promise<void> {
+  if (!sanitizer) await import("./sanitize.ts");
+}
 
 /** What renders one page. */
 export interface RenderContext {
@@ -59,7 +71,10 @@ export function newRenderContext(options: { sanitize: boolean; where?: string })
     clean(html) {
       if (!options.sanitize) return html;
       const headingIds = new Set(env.headings.map((h) => h.id));
-      const cleaned = sanitizeUntrustedHtml(html, { headingIds });
+      if (!sanitizer) {
+        throw new Error("The sanitiser is not loaded: call `await loadSanitizer()` first");
+      }
+      const cleaned = sanitizer(html, { headingIds });
       return cleaned.replace(
         new RegExp(`CLSAFE${nonce}X(\\d+)X`, "g"),
         (_, i) => fragments[Number(i)] ?? "",

@@ -1,9 +1,10 @@
 /**
- * How the renderer runs notebooks: through the kernel's `executeNotebook()` (kernel/mod.ts), or
- * any function of the same shape (tests pass their own).
+ * How the renderer runs notebooks: through the kernel's `executeNotebook()`, or any function of
+ * the same shape (tests pass their own).
  *
  * @module
  */
+import type { ProgressEvent } from "../execute.ts";
 import type { Notebook } from "../notebook.ts";
 
 /** What the renderer asks of an execution. */
@@ -18,12 +19,16 @@ export interface ExecutionRequest {
   notebookTimeout?: number;
   /** Keep going after an error (default false: stop, and mark the rest not run). */
   allowErrors?: boolean;
+  /** Cell progress of the run. */
+  onProgress?: (event: ProgressEvent) => void;
 }
 
 /** The result the renderer needs: the executed notebook and whether every cell succeeded. */
 export interface ExecutionOutcome {
   notebook: Notebook;
   ok: boolean;
+  /** Why it failed (file, cell, line and the error), when it did. */
+  failure?: string;
 }
 
 /** A function that executes a notebook. */
@@ -32,26 +37,23 @@ export type NotebookExecutor = (
   request: ExecutionRequest,
 ) => Promise<ExecutionOutcome>;
 
-/** The kernel's executor (`executeNotebook` from kernel/mod.ts), loaded when first needed. */
-export async function kernelExecutor(): Promise<NotebookExecutor> {
-  const kernel = await import("../mod.ts") as Record<string, unknown>;
-  const execute = kernel.executeNotebook as
-    | ((nb: Notebook, options: Record<string, unknown>) => Promise<ExecutionOutcome>)
-    | undefined;
-  if (typeof execute !== "function") {
-    throw new Error(
-      "Cannot execute notebooks: kernel/mod.ts has no executeNotebook() yet; " +
-        "render executed notebooks with --no-execute",
-    );
-  }
-  return async (nb, request) => {
-    const result = await execute(nb, {
-      path: request.path,
-      parameters: request.parameters,
-      timeout: request.timeout,
-      notebookTimeout: request.notebookTimeout,
-      allowErrors: request.allowErrors ?? false,
-    });
-    return { notebook: result.notebook, ok: result.ok };
+/**
+ * The kernel's executor (`executeNotebook` from kernel/execute.ts), loaded on first use so that
+ * rendering stored notebooks does not load the kernel.
+ */
+export const kernelExecutor: NotebookExecutor = async (nb, request) => {
+  const { executeNotebook } = await import("../execute.ts");
+  const result = await executeNotebook(nb, {
+    path: request.path,
+    parameters: request.parameters,
+    timeout: request.timeout,
+    notebookTimeout: request.notebookTimeout,
+    allowErrors: request.allowErrors ?? false,
+    onProgress: request.onProgress,
+  });
+  return {
+    notebook: result.notebook,
+    ok: result.ok,
+    ...(result.error ? { failure: result.error.message } : {}),
   };
-}
+};

@@ -55,7 +55,7 @@ export {
 } from "./execute.ts";
 export { type AssetNeeds, writeSiteAssets } from "./assets.ts";
 export { chooseMime, MIME_PRIORITY, PLOTLY_MIME, renderBundle, renderOutput } from "./outputs.ts";
-export { newRenderContext, type RenderContext } from "./context.ts";
+export { loadSanitizer, newRenderContext, type RenderContext } from "./context.ts";
 export { type SanitizeOptions, sanitizeUntrustedHtml } from "./sanitize.ts";
 export { ansiToHtml, collapseCarriageReturns } from "./ansi.ts";
 export { escapeHtml } from "./html.ts";

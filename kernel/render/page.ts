@@ -6,9 +6,9 @@
  */
 import { basename, dirname, extname } from "node:path";
 import type { Cell, Notebook } from "../notebook.ts";
-import { type AssetNeeds, assetTags } from "./assets.ts";
+import { type AssetNeeds, assetTags, untrustedPagePolicy } from "./assets.ts";
 import { type CellRenderOptions, renderCell } from "./cells.ts";
-import { newRenderContext } from "./context.ts";
+import { loadSanitizer, newRenderContext } from "./context.ts";
 import { escapeHtml } from "./html.ts";
 import { type Heading, markdownHeadings, markdownPlainText } from "./markdown.ts";
 
@@ -53,10 +53,14 @@ export interface PageOptions {
   resolveLink?: (href: string) => string;
   /** Trusted HTML placed after a cell, e.g. a grader's verdict next to a test cell. */
   afterCell?: CellRenderOptions["afterCell"];
+  /** A plain-text notice shown above the content (e.g. "executed with smoke settings"). */
+  notice?: string;
   /** Trusted HTML placed above the first cell, e.g. a score summary. */
   beforeContent?: string;
   /** Trusted HTML placed at the end of the page, before the footer. */
   afterContent?: string;
+  /** URL of the notebook file to download (shown in the top bar and footer), if any. */
+  downloadHref?: string;
   /** Footer text (plain text; default names the notebook file). */
   footer?: string;
   /** The page's language (`lang` attribute, default "en"). */
@@ -135,7 +139,10 @@ export function notebookSummary(nb: Notebook): string {
     .slice(0, 3)
     .flatMap((c) => markdownPlainText(c.source));
   const labelled = paragraphs.find((p) => /^summary\s*[:：]/i.test(p));
-  if (labelled) return truncate(labelled.replace(/^summary\s*[:：]\s*/i, ""), 280);
+  if (labelled) {
+    const text = labelled.replace(/^summary\s*[:：]\s*/i, "");
+    return truncate(text.charAt(0).toUpperCase() + text.slice(1), 280);
+  }
   return truncate(paragraphs[0] ?? "", 280);
 }
 
@@ -203,11 +210,19 @@ export async function pageShell(parts: {
   singleFile: boolean;
   assetsHref: string;
   lang: string;
+  downloadHref?: string;
+  /** Add a Content-Security-Policy that lets only the page's own scripts run. */
+  untrusted?: boolean;
 }): Promise<string> {
   const assets = await assetTags(parts.needs, {
     inline: parts.singleFile,
     href: parts.assetsHref,
   });
+  const policy = parts.untrusted
+    ? `<meta http-equiv="Content-Security-Policy" content="${
+      // Our own words and base64 hashes: only a double quote could end the attribute.
+      untrustedPagePolicy(assets, { inline: parts.singleFile }).replaceAll('"', "&quot;")}">\n`
+    : "";
   const sidebar = parts.lessons && parts.lessons.length > 0 ? sidebarHtml(parts.lessons) : "";
   const layoutClass = ["cl-layout", sidebar ? "" : "cl-no-sidebar", parts.toc ? "" : "cl-no-toc"]
     .filter(Boolean).join(" ");
@@ -223,7 +238,7 @@ export async function pageShell(parts: {
 <html lang="${escapeHtml(parts.lang)}">
 <head>
 <meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
+${policy}<meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light dark">
 <meta name="generator" content="Convlab">
 <title>${escapeHtml(windowTitle)}</title>
@@ -233,6 +248,10 @@ ${assets.head}
 <body>
 <a class="cl-skip" href="#content">Skip to content</a>
 <header class="cl-topbar">${home}${
+    parts.downloadHref
+      ? `<a class="cl-download" href="${escapeHtml(parts.downloadHref)}" download>Notebook ⤓</a>`
+      : ""
+  }${
     sidebar
       ? `<a class="cl-menu-button" href="#lessons" aria-controls="lessons" aria-expanded="false">Lessons</a>`
       : ""
@@ -277,6 +296,7 @@ export async function renderNotebookPage(
   options: PageOptions = {},
 ): Promise<RenderedPage> {
   const file = options.path ? basename(options.path) : "notebook";
+  if (options.sanitize) await loadSanitizer();
   const context = newRenderContext({ sanitize: options.sanitize ?? false, where: file });
   const language = String(
     (nb.metadata.language_info as Record<string, unknown> | undefined)?.name ??
@@ -298,11 +318,19 @@ export async function renderNotebookPage(
   const title = options.title ?? notebookTitle(nb, options.path);
   const summary = options.summary ?? notebookSummary(nb);
   const needs: AssetNeeds = { math: context.env.math.used, plotly: context.usesPlotly };
-  const footer = options.footer ?? (options.path ? `Rendered by Convlab from ${file}.` : "");
+  const footerText = options.footer ?? (options.path ? `Rendered by Convlab from ${file}.` : "");
+  const footer = footerText && options.downloadHref
+    ? `${escapeHtml(footerText)} <a href="${
+      escapeHtml(options.downloadHref)
+    }" download>Download the notebook</a>.`
+    : escapeHtml(footerText);
+  const notice = options.notice
+    ? `<p class="cl-notice" role="note">${escapeHtml(options.notice)}</p>\n`
+    : "";
   const main = `<article class="cl-article">
-${options.beforeContent ?? ""}${cells.join("")}${options.afterContent ?? ""}</article>
+${notice}${options.beforeContent ?? ""}${cells.join("")}${options.afterContent ?? ""}</article>
 ${pagerHtml(options.prev, options.next)}
-${footer ? `<footer class="cl-footer">${escapeHtml(footer)}</footer>` : ""}`;
+${footer ? `<footer class="cl-footer">${footer}</footer>` : ""}`;
   const html = await pageShell({
     title,
     siteTitle: options.siteTitle ?? "Convlab",
@@ -315,6 +343,8 @@ ${footer ? `<footer class="cl-footer">${escapeHtml(footer)}</footer>` : ""}`;
     singleFile: options.singleFile ?? false,
     assetsHref: options.assetsHref ?? "assets/",
     lang: options.lang ?? "en",
+    downloadHref: options.downloadHref,
+    untrusted: options.sanitize ?? false,
   });
   return {
     html,

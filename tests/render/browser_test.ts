@@ -7,10 +7,16 @@
 import assert from "node:assert/strict";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import type { Page } from "playwright-core";
 import { renderSite, type SiteResult } from "../../kernel/render/mod.ts";
 import { skipUnless } from "../_skip.ts";
-import { hasChromium, launchOffline, type OfflineBrowser, type PageProblems } from "./_chromium.ts";
+import { hasChromium, launchOffline } from "./_chromium.ts";
+import {
+  assertClean,
+  checkRenderedPage,
+  inspect,
+  openPage,
+  type PageReport,
+} from "./_page_checks.ts";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const fixtures = join(root, "tests", "fixtures", "render");
@@ -20,90 +26,6 @@ const chromium = skipUnless(
   hasChromium(),
   "chromium is not installed (/usr/bin/chromium): apt-get install chromium",
 );
-
-interface PageReport {
-  plots: number;
-  drawnPlots: number;
-  katex: number;
-  katexFontsLoaded: number;
-  images: number;
-  brokenImages: string[];
-  anchors: string[];
-  missingAnchors: string[];
-  localLinks: string[];
-  horizontalOverflow: number;
-  pwned: string | null;
-}
-
-async function inspect(page: Page): Promise<PageReport> {
-  // Figures out of view are drawn in idle time; wait for all of them (or fail with the count).
-  await page.waitForFunction(
-    () => {
-      const plots = [...document.querySelectorAll(".cl-plotly")];
-      return plots.every((p) => p.querySelector("svg.main-svg"));
-    },
-    undefined,
-    { timeout: 20_000 },
-  ).catch(() => {});
-  return await page.evaluate(async () => {
-    await document.fonts.ready;
-    const images = [...document.images];
-    const brokenImages: string[] = [];
-    for (const img of images) {
-      try {
-        await img.decode();
-        if (img.naturalWidth === 0) brokenImages.push(img.src.slice(0, 80));
-      } catch {
-        brokenImages.push(img.src.slice(0, 80));
-      }
-    }
-    const anchors = [...document.querySelectorAll<HTMLAnchorElement>("a[href^='#']")]
-      .map((a) => decodeURIComponent(a.getAttribute("href")!.slice(1)));
-    const localLinks = [...document.querySelectorAll<HTMLAnchorElement>("a[href]")]
-      .map((a) => a.href)
-      .filter((href) => href.startsWith("file:"))
-      .map((href) => href.split("#")[0]);
-    return {
-      plots: document.querySelectorAll(".cl-plotly").length,
-      drawnPlots: document.querySelectorAll(".cl-plotly svg.main-svg").length > 0
-        ? [...document.querySelectorAll(".cl-plotly")].filter((p) =>
-          p.querySelector("svg.main-svg")
-        ).length
-        : 0,
-      katex: [...document.querySelectorAll(".katex-html")]
-        .filter((k) => k.getBoundingClientRect().width > 0).length,
-      katexFontsLoaded: [...document.fonts]
-        .filter((f) => f.family.includes("KaTeX") && f.status === "loaded").length,
-      images: images.length,
-      brokenImages,
-      anchors,
-      missingAnchors: anchors.filter((id) => id !== "content" && !document.getElementById(id)),
-      localLinks,
-      horizontalOverflow: document.documentElement.scrollWidth - innerWidth,
-      pwned: (globalThis as unknown as { __pwned?: string }).__pwned ?? null,
-    };
-  });
-}
-
-function assertClean(name: string, problems: PageProblems) {
-  assert.deepEqual(problems.consoleErrors, [], `${name}: console errors`);
-  assert.deepEqual(problems.failedRequests, [], `${name}: failed requests`);
-  assert.deepEqual(problems.blockedRequests, [], `${name}: requests to the network`);
-}
-
-async function assertLinksExist(name: string, links: string[]) {
-  for (const link of new Set(links)) {
-    const path = fileURLToPath(link);
-    const info = await Deno.stat(path).catch(() => undefined);
-    assert.ok(info?.isFile, `${name}: link to ${path} resolves to a file`);
-  }
-}
-
-async function openPage(browser: OfflineBrowser, file: string, options = {}) {
-  const { page, problems } = await browser.open(options);
-  await page.goto(pathToFileURL(file).href, { waitUntil: "load" });
-  return { page, problems };
-}
 
 Deno.test({
   name: "every page of the rendered course works offline in chromium",
@@ -116,82 +38,65 @@ Deno.test({
     const browser = await launchOffline();
     try {
       const site: SiteResult = await renderSite(
-        [join(fixtures, "showcase.ipynb"), join(root, "lessons")],
+        [join(fixtures, "showcase.ipynb"), join(fixtures, "visuals.ipynb"), join(root, "lessons")],
         { outDir: join(out, "site"), execute: false },
       );
       const files = [site.index, ...site.pages.map((p) => p.output)];
+      const reports = new Map<string, PageReport>();
       for (const file of files) {
         await t.step(
           `${basename(file)} loads cleanly, plots draw, math renders, links resolve`,
           async () => {
-            const html = await Deno.readTextFile(file);
-            const { page, problems } = await openPage(browser, file);
-            const report = await inspect(page);
-            await page.screenshot({
-              path: join(artifacts, basename(file, ".html") + ".png"),
-              fullPage: true,
+            const report = await checkRenderedPage(browser, file, {
+              screenshot: join(artifacts, basename(file, ".html") + ".png"),
             });
-            await page.close();
-            assertClean(basename(file), problems);
-            assert.equal(report.drawnPlots, report.plots, "every Plotly output drew an SVG");
-            const expectsMath = /class="katex"/.test(html);
-            if (expectsMath) {
-              assert.ok(report.katex > 0, "math is laid out");
-              assert.ok(report.katexFontsLoaded > 0, "KaTeX fonts loaded from the site");
-            }
-            assert.deepEqual(report.brokenImages, [], "images decode");
-            assert.deepEqual(report.missingAnchors, [], "ToC and heading links resolve");
-            await assertLinksExist(basename(file), report.localLinks);
             assert.equal(report.pwned, null);
+            reports.set(basename(file), report);
           },
         );
       }
 
-      await t.step("the showcase page has what the fixture holds", async () => {
-        const { page } = await openPage(browser, join(out, "site", "showcase.html"));
-        const report = await inspect(page);
-        await page.close();
-        assert.equal(report.plots, 2);
-        assert.ok(report.images >= 3, `PNG, JPEG and Markdown image shown (got ${report.images})`);
-        assert.ok(report.anchors.length >= 8, "the ToC lists the sections");
+      await t.step("the showcase and visuals pages show what their notebooks hold", () => {
+        const showcase = reports.get("showcase.html")!;
+        assert.equal(showcase.plots, 2);
+        assert.ok(showcase.images >= 3, `PNG, JPEG and Markdown image (got ${showcase.images})`);
+        assert.ok(showcase.anchors.length >= 8, "the ToC lists the sections");
+        const visuals = reports.get("visuals.html")!;
+        assert.equal(visuals.plots, 3, "line chart, history, confusion matrix");
+        assert.ok(visuals.images >= 1, "the image grid");
       });
 
       await t.step(
-        "a phone sees one column with no horizontal scrolling, and the lessons menu opens",
+        "a phone reader in dark mode: one column, lessons menu, dark theme; print hides navigation",
         async () => {
           const { page, problems } = await openPage(browser, join(out, "site", "showcase.html"), {
             viewport: { width: 390, height: 844 },
+            colorScheme: "dark",
           });
           const report = await inspect(page);
           assert.ok(
             report.horizontalOverflow <= 1,
             `page overflows by ${report.horizontalOverflow}px`,
           );
+          const background = await page.evaluate(() =>
+            getComputedStyle(document.body).backgroundColor
+          );
+          assert.equal(background, "rgb(13, 17, 23)", "dark theme");
           assert.equal(await page.locator(".cl-sidebar").isVisible(), false);
           await page.click(".cl-menu-button");
           assert.equal(await page.locator(".cl-sidebar").isVisible(), true);
-          await page.screenshot({ path: join(artifacts, "showcase-phone.png") });
+          await page.screenshot({ path: join(artifacts, "showcase-phone-dark.png") });
+          await page.setViewportSize({ width: 1360, height: 900 });
+          await page.emulateMedia({ colorScheme: "dark" });
+          await page.screenshot({ path: join(artifacts, "showcase-dark.png") });
+          await page.emulateMedia({ media: "print", colorScheme: "light" });
+          assert.equal(await page.locator(".cl-sidebar").isVisible(), false);
+          assert.equal(await page.locator(".cl-toc").isVisible(), false);
+          assert.equal(await page.locator(".cl-topbar").isVisible(), false);
           await page.close();
-          assertClean("phone", problems);
+          assertClean("phone, dark", problems);
         },
       );
-
-      await t.step("dark readers get the dark theme; print hides navigation", async () => {
-        const { page, problems } = await openPage(browser, join(out, "site", "showcase.html"), {
-          colorScheme: "dark",
-        });
-        await inspect(page);
-        const background = await page.evaluate(() =>
-          getComputedStyle(document.body).backgroundColor
-        );
-        assert.equal(background, "rgb(13, 17, 23)");
-        await page.screenshot({ path: join(artifacts, "showcase-dark.png") });
-        await page.emulateMedia({ media: "print", colorScheme: "light" });
-        assert.equal(await page.locator(".cl-sidebar").isVisible(), false);
-        assert.equal(await page.locator(".cl-toc").isVisible(), false);
-        await page.close();
-        assertClean("dark", problems);
-      });
 
       await t.step("a sanitised student page runs none of the student's scripts", async () => {
         const feedback = await renderSite([join(fixtures, "untrusted.ipynb")], {
@@ -207,6 +112,39 @@ Deno.test({
         assert.equal(report.drawnPlots, 1, "the student's Plotly figure still draws");
         assertClean("sanitised page", problems);
       });
+
+      await t.step(
+        "a single-file feedback page's CSP stops a script the sanitiser would have missed",
+        async () => {
+          const single = await renderSite([join(fixtures, "untrusted.ipynb")], {
+            outDir: join(out, "feedback-single"),
+            execute: false,
+            sanitize: true,
+            singleFile: true,
+          });
+          const file = single.pages[0].output;
+          // Simulate a sanitiser miss: put a handler and a script into the page as written.
+          const html = await Deno.readTextFile(file);
+          await Deno.writeTextFile(
+            file,
+            html.replace(
+              "<article",
+              `<img src="data:image/gif;base64,R0lGOD" onerror="window.__pwned='onerror'">` +
+                `<script>window.__pwned = "inline";</script><article`,
+            ),
+          );
+          const { page, problems } = await openPage(browser, file);
+          const report = await inspect(page);
+          await page.close();
+          assert.equal(report.pwned, null, "the policy blocked the injected script and handler");
+          assert.equal(report.drawnPlots, 1, "the page's own (hashed) scripts still run");
+          assert.ok(
+            problems.consoleErrors.some((e) => /Content Security Policy/i.test(e)),
+            "the browser reports the blocked script",
+          );
+          assert.deepEqual(problems.failedRequests, []);
+        },
+      );
 
       await t.step("--single-file pages load with no other file", async () => {
         const single = await renderSite([join(fixtures, "showcase.ipynb")], {

@@ -270,3 +270,30 @@ Deno.test("ExecutionCache treats a damaged entry as a miss", async () => {
     await p.cleanup();
   }
 });
+
+Deno.test("renderSite() never executes untrusted (sanitised) notebooks", async () => {
+  const p = await project();
+  const calls: string[] = [];
+  try {
+    const site = await renderSite([p.path], {
+      outDir: join(p.root, "site"),
+      sanitize: true,
+      executor: recordingExecutor(calls),
+    });
+    assert.equal(site.pages[0].execution, "stored");
+    assert.deepEqual(calls, []);
+    await assert.rejects(
+      () =>
+        renderSite([p.path], {
+          outDir: join(p.root, "site"),
+          sanitize: true,
+          execute: true,
+          executor: recordingExecutor(calls),
+        }),
+      /never executed here/,
+    );
+    assert.deepEqual(calls, []);
+  } finally {
+    await p.cleanup();
+  }
+});

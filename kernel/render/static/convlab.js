@@ -6,8 +6,13 @@
   const dark = globalThis.matchMedia ? globalThis.matchMedia("(prefers-color-scheme: dark)") : null;
   const drawn = [];
 
-  function themed(layout) {
+  function themed(layout, el) {
     const copy = JSON.parse(JSON.stringify(layout || {}));
+    // A figure wider than the column (phones, two-panel charts) shrinks to fit it.
+    if (typeof copy.width === "number" && el && el.clientWidth > 0 && copy.width > el.clientWidth) {
+      delete copy.width;
+      copy.autosize = true;
+    }
     const isDark = dark && dark.matches;
     // Only figures that chose no colours of their own follow the page theme.
     if (!copy.template && copy.paper_bgcolor === undefined) copy.paper_bgcolor = "rgba(0,0,0,0)";
@@ -35,7 +40,7 @@
     el.textContent = "";
     el.style.minHeight = "";
     const config = { responsive: true, displaylogo: false };
-    const done = globalThis.Plotly.newPlot(el, figure.data, themed(figure.layout), config);
+    const done = globalThis.Plotly.newPlot(el, figure.data, themed(figure.layout, el), config);
     drawn.push({ el: el, layout: figure.layout });
     if (figure.frames && done && done.then) {
       done.then(function () {
@@ -83,7 +88,7 @@
     if (dark && dark.addEventListener) {
       dark.addEventListener("change", function () {
         drawn.forEach(function (d) {
-          globalThis.Plotly.relayout(d.el, themed(d.layout));
+          globalThis.Plotly.relayout(d.el, themed(d.layout, d.el));
         });
       });
     }

@@ -109,7 +109,37 @@ Deno.test("ImageDataset.batches() yields every image once per epoch and leaks no
   assert.deepEqual(seen.sort(), [...data.arrays.yTrain].sort());
   assert.equal(tf.memory().numTensors, before);
   assert.equal(data.batchCount("train", 128, true), 2);
-  assert.throws(() => data.batches("train", { batchSize: 0 }).next(), /positive integer, got 0/);
+  assert.throws(() => data.batches("train", { batchSize: 0 }), /positive integer, got 0/);
+});
+
+Deno.test("ImageDataset.batches() is re-iterable: each pass is a reshuffled epoch of `length` batches", async () => {
+  const data = await cl.datasets.mnist({ source: "embedded", subset: 100, quiet: true });
+  const epochs = data.batches("train", { batchSize: 30, seed: 9 });
+  assert.equal(epochs.length, 4);
+  const firstLabels = async () => {
+    const labels: number[] = [];
+    let count = 0;
+    for (const { xs, ys } of epochs) {
+      labels.push(...await ys.data());
+      count++;
+      tf.dispose([xs, ys]);
+    }
+    assert.equal(count, 4);
+    return labels;
+  };
+  const one = await firstLabels();
+  const two = await firstLabels();
+  assert.notDeepEqual(one, two); // reshuffled
+  assert.deepEqual([...one].sort(), [...two].sort()); // same images
+  // The same seed replays the same epochs.
+  const again = data.batches("train", { batchSize: 30, seed: 9 });
+  const [batch] = again;
+  assert.deepEqual([...await batch.ys.data()], one.slice(0, 30));
+  tf.dispose([batch.xs, batch.ys]);
+  // Test batches keep their order.
+  const test = [...data.batches("test", { batchSize: 100 })];
+  assert.deepEqual([...await test[0].ys.data()], [...data.arrays.yTest]);
+  tf.dispose([test[0].xs, test[0].ys]);
 });
 
 Deno.test("mnist() tensors made inside tf.tidy() survive it and die with dispose()", async () => {
@@ -195,4 +225,36 @@ Deno.test({
     assert.equal(data.classNames.length, 10);
     data.dispose();
   },
+});
+
+Deno.test("batches() feed cl.fit and cl.evaluate: a small dense net learns the embedded digits", async () => {
+  cl.seed(3);
+  const data = await cl.datasets.mnist({
+    source: "embedded",
+    subset: { train: 1500, test: 500 },
+    flatten: true,
+    oneHot: true,
+    quiet: true,
+  });
+  const model = tf.sequential({
+    layers: [
+      tf.layers.dense({ units: 64, activation: "relu", inputShape: [784] }),
+      tf.layers.dense({ units: 10, activation: "softmax" }),
+    ],
+  });
+  cl.compile(model, { optimizer: "adam", loss: "categorical_crossentropy", metrics: ["accuracy"] });
+  const batches = data.batches("train", { batchSize: 64 });
+  const history = await cl.fit(model, batches, { epochs: 3, verbose: 0 });
+  assert.equal(history.history.loss.length, 3);
+  // The optimizer's state exists now; one more epoch and an evaluation add no tensor.
+  const before = tf.memory().numTensors;
+  await cl.fit(model, batches, { epochs: 1, verbose: 0 });
+  const [, accuracy] = await cl.evaluate(
+    model,
+    data.batches("test", { batchSize: 250 }),
+  ) as number[];
+  assert.ok(accuracy > 0.8, `test accuracy ${accuracy}`);
+  assert.equal(tf.memory().numTensors, before);
+  model.dispose();
+  data.dispose();
 });

@@ -1,0 +1,194 @@
+/**
+ * One cell's outputs as they arrive: consecutive stream text merged (as Jupyter saves it),
+ * `clear_output` honoured, and stream text capped — the head and the tail are kept and a note
+ * says how much was dropped in between, so a cell printing 20 MB cannot flood the notebook
+ * or the host's memory.
+ *
+ * @module
+ */
+import type { Output, StreamOutput } from "../notebook.ts";
+
+const encoder = new TextEncoder();
+
+function utf8Length(text: string): number {
+  // Fast path for ASCII; exact otherwise.
+  for (let i = 0; i < text.length; i++) {
+    if (text.charCodeAt(i) > 127) return encoder.encode(text).length;
+  }
+  return text.length;
+}
+
+/** Human-readable byte count: `512 B`, `1.5 KB`, `20.0 MB`. */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+function appendStream(list: Output[], name: "stdout" | "stderr", text: string): void {
+  const last = list[list.length - 1];
+  if (last && last.output_type === "stream" && last.name === name) last.text += text;
+  else list.push({ output_type: "stream", name, text } satisfies StreamOutput);
+}
+
+/** A cell's output list with a cap on stream text. `outputs` is live: it changes in place. */
+export class CellOutputs {
+  /** The outputs, in order (the same array for the cell's whole life). */
+  readonly outputs: Output[] = [];
+  #cap: number;
+  #head: Output[] = [];
+  #tail: Output[] = [];
+  #headBytes = 0;
+  #tailBytes = 0;
+  #dropped = 0;
+  #clearBeforeNext = false;
+
+  /** @param maxStreamBytes cap on the cell's stream text (head and tail halves kept). */
+  constructor(maxStreamBytes: number) {
+    this.#cap = Math.max(0, maxStreamBytes);
+  }
+
+  /** Bytes of stream text dropped so far. */
+  get droppedBytes(): number {
+    return this.#dropped;
+  }
+
+  /** Bytes of stream text written so far (kept or dropped). */
+  get totalBytes(): number {
+    return this.#headBytes + this.#tailBytes + this.#dropped;
+  }
+
+  /** Add an output. */
+  add(output: Output): void {
+    if (this.#clearBeforeNext) this.clear(false);
+    if (output.output_type === "stream") this.#addStream(output.name, output.text);
+    else if (this.#dropped > 0 || this.#tail.length > 0) this.#tail.push(output);
+    else this.#head.push(output);
+    this.#render();
+  }
+
+  /** `clear_output`: now, or (with `wait`) just before the next output arrives. */
+  clear(wait: boolean): void {
+    if (wait) {
+      this.#clearBeforeNext = true;
+      return;
+    }
+    this.#clearBeforeNext = false;
+    this.#head = [];
+    this.#tail = [];
+    this.#headBytes = this.#tailBytes = this.#dropped = 0;
+    this.#render();
+  }
+
+  #addStream(name: "stdout" | "stderr", text: string): void {
+    const headCap = Math.floor(this.#cap / 2);
+    if (this.#dropped === 0 && this.#tail.length === 0) {
+      const bytes = utf8Length(text);
+      if (this.#headBytes + bytes <= this.#cap) {
+        // Everything still fits: keep it in the head (moved to the tail later if needed).
+        appendStream(this.#head, name, text);
+        this.#headBytes += bytes;
+        if (this.#headBytes > headCap) this.#splitHead(headCap);
+        return;
+      }
+      this.#splitHead(headCap);
+    }
+    appendStream(this.#tail, name, text);
+    this.#tailBytes += utf8Length(text);
+    this.#trimTail(this.#cap - headCap);
+  }
+
+  /** Move everything after the first `headCap` bytes of the head into the tail. */
+  #splitHead(headCap: number): void {
+    let used = 0;
+    const head: Output[] = [];
+    const moved: Output[] = [];
+    for (const out of this.#head) {
+      if (moved.length > 0) {
+        moved.push(out);
+        continue;
+      }
+      if (out.output_type !== "stream") {
+        head.push(out);
+        continue;
+      }
+      const bytes = utf8Length(out.text);
+      if (used + bytes <= headCap) {
+        head.push(out);
+        used += bytes;
+        continue;
+      }
+      const keep = sliceBytes(out.text, headCap - used);
+      if (keep) head.push({ ...out, text: keep });
+      used += utf8Length(keep);
+      moved.push({ ...out, text: out.text.slice(keep.length) });
+    }
+    this.#head = head;
+    this.#headBytes = used;
+    this.#tail = [...moved, ...this.#tail];
+    this.#tailBytes = moved.reduce(
+      (n, o) => n + (o.output_type === "stream" ? utf8Length(o.text) : 0),
+      this.#tailBytes,
+    );
+  }
+
+  #trimTail(tailCap: number): void {
+    while (this.#tailBytes > tailCap) {
+      const index = this.#tail.findIndex((o) => o.output_type === "stream");
+      if (index < 0) return;
+      const out = this.#tail[index] as StreamOutput;
+      const bytes = utf8Length(out.text);
+      const excess = this.#tailBytes - tailCap;
+      if (bytes <= excess) {
+        this.#tail.splice(index, 1);
+        this.#tailBytes -= bytes;
+        this.#dropped += bytes;
+      } else {
+        let cut = sliceBytes(out.text, excess, true);
+        // Start the kept tail at a line boundary when one is near.
+        const newline = out.text.indexOf("\n", cut.length);
+        if (newline >= 0 && newline - cut.length < 4096) cut = out.text.slice(0, newline + 1);
+        out.text = out.text.slice(cut.length);
+        const removed = utf8Length(cut);
+        this.#tailBytes -= removed;
+        this.#dropped += removed;
+      }
+    }
+  }
+
+  #render(): void {
+    // Stream outputs are copied so that merging across the head/tail boundary never changes
+    // the head; rich outputs stay the same objects (display updates change them in place).
+    const copy = (o: Output): Output => o.output_type === "stream" ? { ...o } : o;
+    const list: Output[] = this.#head.map(copy);
+    if (this.#dropped > 0) {
+      list.push({
+        output_type: "stream",
+        name: "stderr",
+        text: `\n[… ${formatBytes(this.#dropped)} of output dropped: the cell wrote more than ` +
+          `the ${formatBytes(this.#cap)} output limit; the first and last parts are kept …]\n`,
+      });
+    }
+    for (const out of this.#tail) {
+      if (out.output_type === "stream") appendStream(list, out.name, out.text);
+      else list.push(copy(out));
+    }
+    this.outputs.splice(0, this.outputs.length, ...list);
+  }
+}
+
+/** The longest prefix of `text` of at most `bytes` UTF-8 bytes (at least `bytes` if `atLeast`). */
+function sliceBytes(text: string, bytes: number, atLeast = false): string {
+  if (bytes <= 0) return "";
+  let used = 0;
+  let i = 0;
+  while (i < text.length) {
+    const code = text.codePointAt(i)!;
+    const size = code < 0x80 ? 1 : code < 0x800 ? 2 : code < 0x10000 ? 3 : 4;
+    if (used + size > bytes && !atLeast) break;
+    used += size;
+    i += code >= 0x10000 ? 2 : 1;
+    if (atLeast && used >= bytes) break;
+  }
+  return text.slice(0, i);
+}

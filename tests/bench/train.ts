@@ -1,0 +1,416 @@
+/**
+ * `deno task bench train [--backend b] [--model lenet5|cifar|all] [--json] [--reps n]
+ *  [--images n] [--no-torch]`
+ *
+ * Training speed of Convlab against PyTorch on the same CPU: one epoch, batch 128, Adam 1e-3,
+ * categorical cross-entropy; images/s, then test accuracy after the epoch. LeNet-5 trains on
+ * Fashion-MNIST (Debian `dataset-fashion-mnist`), the CIFAR CNN on 32×32×3 images. The PyTorch
+ * peer (`train_torch.py`, Debian `python3-torch`, 2 threads, `OPENBLAS_NUM_THREADS=1`) trains
+ * the same model on the same data in the same run, right after each Convlab run, so the ratio
+ * is measured under the same load. One line per run: model, backend, images/s, ratio, accuracy.
+ */
+import process from "node:process";
+import { parseArgs } from "node:util";
+import * as cl from "../../lib/mod.ts";
+import { RandomStream } from "../../lib/random.ts";
+
+const tf = cl.tf;
+const FASHION = "/usr/share/datasets/fashion-mnist";
+const PYTHON = "/usr/bin/python3";
+const BATCH = 128;
+
+interface Dataset {
+  name: string;
+  height: number;
+  width: number;
+  channels: number;
+  xTrain: Float32Array;
+  yTrain: Uint8Array;
+  xTest: Float32Array;
+  yTest: Uint8Array;
+}
+
+async function gunzip(path: string): Promise<Uint8Array> {
+  const file = await Deno.open(path);
+  const stream = file.readable.pipeThrough(new DecompressionStream("gzip"));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+async function idx(kind: "train" | "t10k"): Promise<{ x: Float32Array; y: Uint8Array }> {
+  const images = await gunzip(`${FASHION}/${kind}-images-idx3-ubyte.gz`);
+  const labels = await gunzip(`${FASHION}/${kind}-labels-idx1-ubyte.gz`);
+  const pixels = images.subarray(16);
+  const x = new Float32Array(pixels.length);
+  for (let i = 0; i < x.length; i++) x[i] = pixels[i] / 255;
+  return { x, y: labels.slice(8) };
+}
+
+async function fashionMnist(limit: number | undefined): Promise<Dataset> {
+  const train = await idx("train"), test = await idx("t10k");
+  const n = Math.min(limit ?? train.y.length, train.y.length);
+  return {
+    name: `Fashion-MNIST (${n} train / ${test.y.length} test)`,
+    height: 28,
+    width: 28,
+    channels: 1,
+    xTrain: train.x.subarray(0, n * 784),
+    yTrain: train.y.subarray(0, n),
+    xTest: test.x,
+    yTest: test.y,
+  };
+}
+
+/** Random 32×32×3 images with random labels: speed only (accuracy is chance). */
+function randomCifar(n: number): Dataset {
+  const rng = new RandomStream(7);
+  const make = (count: number) => {
+    const x = new Float32Array(count * 32 * 32 * 3);
+    for (let i = 0; i < x.length; i++) x[i] = rng.next();
+    const y = new Uint8Array(count);
+    for (let i = 0; i < count; i++) y[i] = rng.int(10);
+    return { x, y };
+  };
+  const train = make(n), test = make(1000);
+  return {
+    name: `random 32x32x3 images (${n} train; accuracy is chance)`,
+    height: 32,
+    width: 32,
+    channels: 3,
+    xTrain: train.x,
+    yTrain: train.y,
+    xTest: test.x,
+    yTest: test.y,
+  };
+}
+
+// Until lib/models.ts lands on main: the course's two models, Keras defaults.
+function lenet5(): cl.tf.Sequential {
+  const m = tf.sequential();
+  m.add(
+    tf.layers.conv2d({
+      inputShape: [28, 28, 1],
+      filters: 6,
+      kernelSize: 5,
+      padding: "same",
+      activation: "relu",
+    }),
+  );
+  m.add(tf.layers.maxPooling2d({ poolSize: 2, strides: 2 }));
+  m.add(tf.layers.conv2d({ filters: 16, kernelSize: 5, activation: "relu" }));
+  m.add(tf.layers.maxPooling2d({ poolSize: 2, strides: 2 }));
+  m.add(tf.layers.conv2d({ filters: 120, kernelSize: 5, activation: "relu" }));
+  m.add(tf.layers.flatten());
+  m.add(tf.layers.dense({ units: 84, activation: "relu" }));
+  m.add(tf.layers.dense({ units: 10, activation: "softmax" }));
+  return m;
+}
+
+function cifarCnn(): cl.tf.Sequential {
+  const m = tf.sequential();
+  m.add(
+    tf.layers.conv2d({
+      inputShape: [32, 32, 3],
+      filters: 32,
+      kernelSize: 3,
+      padding: "same",
+      activation: "relu",
+    }),
+  );
+  m.add(tf.layers.conv2d({ filters: 32, kernelSize: 3, activation: "relu" }));
+  m.add(tf.layers.maxPooling2d({ poolSize: 2 }));
+  m.add(tf.layers.dropout({ rate: 0.25 }));
+  m.add(tf.layers.conv2d({ filters: 64, kernelSize: 3, padding: "same", activation: "relu" }));
+  m.add(tf.layers.conv2d({ filters: 64, kernelSize: 3, activation: "relu" }));
+  m.add(tf.layers.maxPooling2d({ poolSize: 2 }));
+  m.add(tf.layers.dropout({ rate: 0.25 }));
+  m.add(tf.layers.flatten());
+  m.add(tf.layers.dense({ units: 512, activation: "relu" }));
+  m.add(tf.layers.dropout({ rate: 0.5 }));
+  m.add(tf.layers.dense({ units: 10, activation: "softmax" }));
+  return m;
+}
+
+/** One batch of images and one-hot labels, gathered from a permutation. */
+function batchTensors(data: Dataset, order: Uint32Array, from: number, to: number) {
+  const size = data.height * data.width * data.channels;
+  const x = new Float32Array((to - from) * size);
+  const y = new Float32Array((to - from) * 10);
+  for (let i = from; i < to; i++) {
+    const j = order[i];
+    x.set(data.xTrain.subarray(j * size, (j + 1) * size), (i - from) * size);
+    y[(i - from) * 10 + data.yTrain[j]] = 1;
+  }
+  return {
+    xs: tf.tensor4d(x, [to - from, data.height, data.width, data.channels]),
+    ys: tf.tensor2d(y, [to - from, 10]),
+  };
+}
+
+async function accuracy(model: cl.tf.LayersModel, data: Dataset): Promise<number> {
+  const size = data.height * data.width * data.channels;
+  const n = data.yTest.length;
+  let correct = 0;
+  for (let i = 0; i < n; i += 1000) {
+    const m = Math.min(1000, n - i);
+    const predicted = tf.tidy(() =>
+      (model.predict(
+        tf.tensor4d(data.xTest.subarray(i * size, (i + m) * size), [
+          m,
+          data.height,
+          data.width,
+          data.channels,
+        ]),
+      ) as cl.tf.Tensor).argMax(1)
+    );
+    const labels = await predicted.data();
+    predicted.dispose();
+    for (let k = 0; k < m; k++) if (labels[k] === data.yTest[i + k]) correct++;
+  }
+  return correct / n;
+}
+
+/** One epoch with Convlab; returns images/s and test accuracy. */
+async function trainConvlab(modelName: string, data: Dataset, seed: number) {
+  const model = modelName === "lenet5" ? lenet5() : cifarCnn();
+  const optimizer = tf.train.adam(1e-3);
+  model.compile({ optimizer, loss: "categoricalCrossentropy" });
+  const n = data.yTrain.length;
+  const order = new Uint32Array(n).map((_, i) => i);
+  new RandomStream(seed).shuffle(order as unknown as number[]);
+  // Warm-up step (kernel setup, XNNPACK operator creation), not timed.
+  {
+    const { xs, ys } = batchTensors(data, order, 0, Math.min(BATCH, n));
+    await model.trainOnBatch(xs, ys);
+    tf.dispose([xs, ys]);
+  }
+  const t0 = performance.now();
+  for (let from = 0; from < n; from += BATCH) {
+    const { xs, ys } = batchTensors(data, order, from, Math.min(from + BATCH, n));
+    await model.trainOnBatch(xs, ys);
+    tf.dispose([xs, ys]);
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const acc = await accuracy(model, data);
+  model.dispose();
+  optimizer.dispose();
+  return { imagesPerSecond: n / seconds, accuracy: acc, seconds, images: n };
+}
+
+/** CPU milliseconds this process has used (user + system). */
+function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+/**
+ * Per-kernel CPU time of a few training steps, largest first, and what is left for tfjs's own
+ * bookkeeping (engine, tape, layers). CPU time, not wall time: the figures stay meaningful on a
+ * busy machine. Kernels that call other kernels are counted once, at the outside.
+ */
+async function profileSteps(modelName: string, data: Dataset, steps: number) {
+  const backendName = tf.getBackend();
+  const totals = new Map<string, { ms: number; calls: number }>();
+  const originals = tf.getKernelsForBackend(backendName);
+  let depth = 0;
+  for (const config of originals) {
+    tf.unregisterKernel(config.kernelName, backendName);
+    tf.registerKernel({
+      ...config,
+      kernelFunc: (args) => {
+        if (depth > 0) return config.kernelFunc(args);
+        depth++;
+        const c0 = cpuMs();
+        try {
+          return config.kernelFunc(args);
+        } finally {
+          depth--;
+          const shapes = Object.values(args.inputs).map((t) => `[${t?.shape ?? ""}]`).join("");
+          const key = `${config.kernelName} ${shapes}`;
+          const t = totals.get(key) ?? { ms: 0, calls: 0 };
+          t.ms += cpuMs() - c0;
+          t.calls++;
+          totals.set(key, t);
+        }
+      },
+    });
+  }
+  try {
+    const model = modelName === "lenet5" ? lenet5() : cifarCnn();
+    const optimizer = tf.train.adam(1e-3);
+    model.compile({ optimizer, loss: "categoricalCrossentropy" });
+    const order = new Uint32Array(data.yTrain.length).map((_, i) => i);
+    const { xs, ys } = batchTensors(data, order, 0, BATCH);
+    await model.trainOnBatch(xs, ys);
+    totals.clear();
+    const c0 = cpuMs(), t0 = performance.now();
+    for (let s = 0; s < steps; s++) await model.trainOnBatch(xs, ys);
+    const cpu = (cpuMs() - c0) / steps, wall = (performance.now() - t0) / steps;
+    const rows = [...totals.entries()].sort((a, b) => b[1].ms - a[1].ms);
+    const kernels = rows.reduce((a, [, t]) => a + t.ms, 0) / steps;
+    const calls = rows.reduce((a, [, t]) => a + t.calls, 0) / steps;
+    console.log(
+      `${modelName} on ${backendName}: step ${cpu.toFixed(1)} ms CPU (${
+        wall.toFixed(1)
+      } ms wall), ` +
+        `kernels ${kernels.toFixed(1)} ms in ${calls} calls, tfjs bookkeeping ${
+          (cpu - kernels).toFixed(1)
+        } ms`,
+    );
+    for (const [key, t] of rows.slice(0, 30)) {
+      console.log(
+        `  ${(t.ms / steps).toFixed(2).padStart(8)} ms ${
+          (100 * t.ms / steps / cpu).toFixed(1).padStart(5)
+        }%  ${t.calls / steps}x ${key}`,
+      );
+    }
+    tf.dispose([xs, ys]);
+    model.dispose();
+    optimizer.dispose();
+  } finally {
+    for (const config of originals) {
+      tf.unregisterKernel(config.kernelName, backendName);
+      tf.registerKernel(config);
+    }
+  }
+}
+
+async function writePeerData(data: Dataset): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "convlab-bench-" });
+  const bytes = (a: Float32Array | Uint8Array) =>
+    new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  await Deno.writeFile(`${dir}/x_train.f32`, bytes(data.xTrain));
+  await Deno.writeFile(`${dir}/y_train.u8`, data.yTrain);
+  await Deno.writeFile(`${dir}/x_test.f32`, bytes(data.xTest));
+  await Deno.writeFile(`${dir}/y_test.u8`, data.yTest);
+  await Deno.writeTextFile(
+    `${dir}/meta.json`,
+    JSON.stringify({
+      height: data.height,
+      width: data.width,
+      channels: data.channels,
+      train: data.yTrain.length,
+      test: data.yTest.length,
+    }),
+  );
+  return dir;
+}
+
+async function torchAvailable(): Promise<boolean> {
+  try {
+    const out = await new Deno.Command(PYTHON, { args: ["-c", "import torch"], stderr: "null" })
+      .output();
+    return out.success;
+  } catch {
+    return false;
+  }
+}
+
+async function trainTorch(dir: string, modelName: string, seed: number) {
+  const script = new URL("./train_torch.py", import.meta.url).pathname;
+  const out = await new Deno.Command(PYTHON, {
+    args: [script, dir, modelName, "--threads", "2", "--seed", String(seed)],
+    env: { OPENBLAS_NUM_THREADS: "1", OMP_NUM_THREADS: "2" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!out.success) {
+    throw new Error(`PyTorch peer failed: ${new TextDecoder().decode(out.stderr).slice(-2000)}`);
+  }
+  const line = new TextDecoder().decode(out.stdout).trim().split("\n").at(-1)!;
+  return JSON.parse(line) as {
+    imagesPerSecond: number;
+    accuracy: number;
+    seconds: number;
+    images: number;
+  };
+}
+
+export default async function main(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      backend: { type: "string" },
+      model: { type: "string", default: "all" },
+      json: { type: "boolean", default: false },
+      reps: { type: "string", default: "1" },
+      images: { type: "string" },
+      "cifar-images": { type: "string", default: "10240" },
+      "no-torch": { type: "boolean", default: false },
+      profile: { type: "string" },
+    },
+  });
+  if (values.backend) await cl.useBackend(values.backend as cl.BackendName);
+  const models = values.model === "all" ? ["lenet5", "cifar"] : [values.model!];
+  for (const m of models) {
+    if (m !== "lenet5" && m !== "cifar") {
+      throw new RangeError(
+        `Cannot run bench train: --model must be lenet5, cifar or all, got "${m}"`,
+      );
+    }
+  }
+  if (values.profile) {
+    for (const m of models) {
+      const data = m === "lenet5" ? await fashionMnist(BATCH) : randomCifar(BATCH);
+      await profileSteps(m, data, Number(values.profile));
+    }
+    return;
+  }
+  const reps = Number(values.reps);
+  const limit = values.images ? Number(values.images) : undefined;
+  const withTorch = !values["no-torch"] && await torchAvailable();
+  const info = cl.backendInfo();
+  if (!values.json) {
+    console.log(
+      `backend: ${info.backend} (${info.device}; SIMD ${info.simd}, threads ${info.threads})`,
+    );
+    if (!withTorch) {
+      console.log("PyTorch peer: not run (no torch for /usr/bin/python3, or --no-torch)");
+    }
+    console.log(
+      `${"model".padEnd(8)} ${"backend".padEnd(8)} ${"images/s".padStart(9)} ${
+        "pytorch".padStart(9)
+      } ${"ratio".padStart(6)} ${"accuracy".padStart(9)} ${"torch acc".padStart(9)}  data`,
+    );
+  }
+  for (const modelName of models) {
+    const data = modelName === "lenet5"
+      ? await fashionMnist(limit)
+      : randomCifar(limit ?? Number(values["cifar-images"]));
+    const peerDir = withTorch ? await writePeerData(data) : undefined;
+    try {
+      for (let rep = 0; rep < reps; rep++) {
+        const ours = await trainConvlab(modelName, data, rep);
+        const peer = peerDir ? await trainTorch(peerDir, modelName, rep) : undefined;
+        const ratio = peer ? ours.imagesPerSecond / peer.imagesPerSecond : undefined;
+        const row = {
+          model: modelName,
+          backend: info.backend,
+          imagesPerSecond: ours.imagesPerSecond,
+          accuracy: ours.accuracy,
+          pytorchImagesPerSecond: peer?.imagesPerSecond,
+          pytorchAccuracy: peer?.accuracy,
+          ratio,
+          images: ours.images,
+          data: data.name,
+          simd: info.simd,
+          threads: info.threads,
+        };
+        if (values.json) {
+          console.log(JSON.stringify(row));
+        } else {
+          const f = (v: number | undefined, digits = 0) =>
+            v === undefined ? "-" : v.toFixed(digits);
+          console.log(
+            `${modelName.padEnd(8)} ${String(info.backend).padEnd(8)} ${
+              f(ours.imagesPerSecond).padStart(9)
+            } ${f(peer?.imagesPerSecond).padStart(9)} ${f(ratio, 2).padStart(6)} ${
+              f(ours.accuracy, 4).padStart(9)
+            } ${f(peer?.accuracy, 4).padStart(9)}  ${data.name}`,
+          );
+        }
+      }
+    } finally {
+      if (peerDir) await Deno.remove(peerDir, { recursive: true });
+    }
+  }
+}

@@ -1,0 +1,184 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type Notebook, writeNotebook } from "../../kernel/notebook.ts";
+import { findNotebooks, renderSite, SiteInputError } from "../../kernel/render/mod.ts";
+import { main } from "../../kernel/render/cli.ts";
+
+const fixtures = fileURLToPath(new URL("../fixtures/render/", import.meta.url));
+
+function notebook(title: string, summary: string, extra = ""): Notebook {
+  return {
+    nbformat: 4,
+    nbformat_minor: 5,
+    metadata: {},
+    cells: [{
+      cell_type: "markdown",
+      metadata: {},
+      source: `# ${title}\n\n${summary}\n\n${extra}`,
+    }],
+  };
+}
+
+async function course(): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+  const dir = await Deno.makeTempDir({ prefix: "convlab-site-" });
+  const lessons = join(dir, "lessons");
+  await Deno.mkdir(join(lessons, "assignments"), { recursive: true });
+  await writeNotebook(join(lessons, "10_transfer.ipynb"), notebook("10 — Transfer", "Reuse."));
+  await writeNotebook(join(lessons, "2_lenet.ipynb"), notebook("2 — LeNet", "Digits."));
+  await writeNotebook(join(lessons, "1_conv.ipynb"), notebook("1 — Convolution", "Kernels $k$."));
+  await writeNotebook(join(lessons, "1_conv.out.ipynb"), notebook("executed copy", "skip me"));
+  await writeNotebook(join(lessons, "assignments", "a1.ipynb"), notebook("Solutions", "secret"));
+  return { dir, cleanup: () => Deno.remove(dir, { recursive: true }) };
+}
+
+Deno.test("findNotebooks() takes a folder's own notebooks in natural order, skipping executed copies and subfolders", async () => {
+  const c = await course();
+  try {
+    const found = await findNotebooks([join(c.dir, "lessons")]);
+    assert.deepEqual(found.map((p) => p.slice(c.dir.length + 1)), [
+      "lessons/1_conv.ipynb",
+      "lessons/2_lenet.ipynb",
+      "lessons/10_transfer.ipynb",
+    ]);
+    await assert.rejects(() => findNotebooks([join(c.dir, "nope")]), SiteInputError);
+    await assert.rejects(
+      () => findNotebooks([join(c.dir, "lessons", "assignments", "none")]),
+      /no such file/,
+    );
+  } finally {
+    await c.cleanup();
+  }
+});
+
+Deno.test("renderSite() writes an index listing the lessons in order with titles and summaries, and prev/next links", async () => {
+  const c = await course();
+  try {
+    const site = await renderSite([join(c.dir, "lessons")], {
+      outDir: join(c.dir, "site"),
+      execute: false,
+      notice: "Executed with smoke settings.",
+    });
+    assert.deepEqual(site.pages.map((p) => p.title), [
+      "1 — Convolution",
+      "2 — LeNet",
+      "10 — Transfer",
+    ]);
+    const index = await Deno.readTextFile(site.index);
+    const order = ["1_conv.html", "2_lenet.html", "10_transfer.html"].map((h) =>
+      index.indexOf(`href="${h}"`)
+    );
+    assert.ok(
+      order.every((i) => i > 0) && order[0] < order[1] && order[1] < order[2],
+      "index in order",
+    );
+    assert.match(index, /<strong>2 — LeNet<\/strong><p>Digits\.<\/p>/);
+    assert.doesNotMatch(index, /Solutions|executed copy/);
+    assert.match(index, /<p class="cl-notice" role="note">Executed with smoke settings\.<\/p>/);
+    const middle = await Deno.readTextFile(join(c.dir, "site", "2_lenet.html"));
+    assert.match(middle, /<p class="cl-notice" role="note">Executed with smoke settings\.<\/p>/);
+    assert.match(middle, /<a class="cl-prev" rel="prev" href="1_conv\.html">/);
+    assert.match(middle, /<a class="cl-next" rel="next" href="10_transfer\.html">/);
+    assert.match(middle, /<a href="2_lenet\.html" aria-current="page">2 — LeNet<\/a>/);
+    // Readers can download each notebook as its author wrote it.
+    assert.match(middle, /<a class="cl-download" href="notebooks\/2_lenet\.ipynb" download>/);
+    assert.deepEqual(
+      await Deno.readFile(join(c.dir, "site", "notebooks", "2_lenet.ipynb")),
+      await Deno.readFile(join(c.dir, "lessons", "2_lenet.ipynb")),
+    );
+    // KaTeX is copied only because a page has math; plotly.js only when a page has a figure.
+    assert.ok(site.assets.includes("assets/katex/katex.min.css"));
+    assert.ok(!site.assets.includes("assets/plotly.js"));
+  } finally {
+    await c.cleanup();
+  }
+});
+
+Deno.test("renderSite() removes the pages of lessons that are gone, and nothing else", async () => {
+  const c = await course();
+  try {
+    const options = { outDir: join(c.dir, "site"), execute: false } as const;
+    await renderSite([join(c.dir, "lessons")], options);
+    await Deno.writeTextFile(join(c.dir, "site", "about.html"), "<p>the author's own page</p>");
+    await Deno.rename(
+      join(c.dir, "lessons", "2_lenet.ipynb"),
+      join(c.dir, "lessons", "2_cnn.ipynb"),
+    );
+    const site = await renderSite([join(c.dir, "lessons")], options);
+    assert.deepEqual(site.removed.map((p) => p.slice(c.dir.length + 1)).sort(), [
+      "site/2_lenet.html",
+      "site/notebooks/2_lenet.ipynb",
+    ]);
+    const left = [...Deno.readDirSync(join(c.dir, "site"))].map((e) => e.name).sort();
+    assert.deepEqual(left, [
+      "10_transfer.html",
+      "1_conv.html",
+      "2_cnn.html",
+      "about.html",
+      "assets",
+      "index.html",
+      "notebooks",
+    ]);
+  } finally {
+    await c.cleanup();
+  }
+});
+
+Deno.test("renderSite() refuses two notebooks that would write the same page", async () => {
+  const c = await course();
+  try {
+    await Deno.mkdir(join(c.dir, "more"));
+    await writeNotebook(join(c.dir, "more", "2_lenet.ipynb"), notebook("Other", "x"));
+    await assert.rejects(
+      () =>
+        renderSite([join(c.dir, "lessons"), join(c.dir, "more")], {
+          outDir: join(c.dir, "s"),
+          execute: false,
+        }),
+      /would both be written to 2_lenet\.html/,
+    );
+  } finally {
+    await c.cleanup();
+  }
+});
+
+Deno.test("--single-file pages refer to no asset file", async () => {
+  const c = await course();
+  try {
+    const site = await renderSite([join(fixtures, "showcase.ipynb")], {
+      outDir: join(c.dir, "single"),
+      execute: false,
+      singleFile: true,
+    });
+    const html = await Deno.readTextFile(site.pages[0].output);
+    assert.doesNotMatch(html, /(?:src|href)="assets\//);
+    assert.match(html, /url\(data:font\/woff2;base64,/, "KaTeX fonts inlined");
+    assert.match(html, /<script>[^]*Plotly/, "plotly.js inlined");
+    assert.equal((html.match(/<\/script>/g) ?? []).length, (html.match(/<script/g) ?? []).length);
+  } finally {
+    await c.cleanup();
+  }
+});
+
+Deno.test("deno task render: clear errors and exit status for bad input", async () => {
+  const c = await course();
+  const errors: string[] = [];
+  const originalError = console.error;
+  console.error = (...args: unknown[]) => errors.push(args.join(" "));
+  try {
+    assert.equal(await main([]), 2);
+    assert.match(errors.pop()!, /No notebooks given/);
+    assert.equal(await main([join(c.dir, "missing.ipynb"), "--out", join(c.dir, "o")]), 2);
+    assert.match(errors.pop()!, /missing\.ipynb: no such file or folder/);
+    await Deno.writeTextFile(join(c.dir, "broken.ipynb"), '{"nbformat": 4, "cells": [');
+    assert.equal(await main([join(c.dir, "broken.ipynb"), "--out", join(c.dir, "o")]), 2);
+    assert.match(errors.pop()!, /broken\.ipynb: line 1 column \d+: not valid JSON/);
+    assert.equal(await main([join(c.dir, "lessons"), "-p", "novalue", "--no-execute"]), 2);
+    assert.match(errors.pop()!, /-p novalue: expected name=value/);
+    assert.equal(await main([join(c.dir, "lessons"), "--timeout", "abc"]), 2);
+    assert.match(errors.pop()!, /--timeout abc: expected a positive number of seconds/);
+  } finally {
+    console.error = originalError;
+    await c.cleanup();
+  }
+});
