@@ -34,6 +34,8 @@ export interface SiteOptions {
   timeout?: number;
   /** Whole-notebook timeout in seconds for execution. */
   notebookTimeout?: number;
+  /** Keep executing after a cell fails, so the page shows every error (default false). */
+  allowErrors?: boolean;
   /** Where executed notebooks are cached (default `.cache/render/` in the project root); `false`: no cache. */
   cacheDir?: string | false;
   /** Re-execute even when the cache has the notebook (the fresh result is stored). */
@@ -307,7 +309,9 @@ export async function renderSite(inputs: string[], options: SiteOptions): Promis
     const parameters = typeof options.parameters === "function"
       ? options.parameters(path, nb)
       : options.parameters;
-    const key = cache ? await cache.key(nb, { path, parameters }) : undefined;
+    const key = cache
+      ? await cache.key(nb, { path, parameters, allowErrors: options.allowErrors })
+      : undefined;
     const hit = cache && key && !options.force ? await cache.get(key, nb) : undefined;
     if (hit) {
       executed.push({ nb: hit, execution: "cache", seconds: 0 });
@@ -320,6 +324,7 @@ export async function renderSite(inputs: string[], options: SiteOptions): Promis
       parameters,
       timeout: options.timeout,
       notebookTimeout: options.notebookTimeout,
+      allowErrors: options.allowErrors,
       onProgress: options.onCellProgress && ((event) => options.onCellProgress!(path, event)),
     };
     const started = performance.now();
