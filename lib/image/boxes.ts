@@ -40,8 +40,8 @@ export interface DrawBoxesOptions {
   /** How the four numbers are written (default `"yxyx"`). */
   format?: BoxLayout;
   /**
-   * Coordinates are fractions of the image size in [0, 1] (default true, as
-   * `tf.image.draw_bounding_boxes`; 1 is the last pixel row/column); false: pixels.
+   * Coordinates are fractions in [0, 1] (default true, as `tf.image.draw_bounding_boxes`: 0 is
+   * the first pixel row/column, 1 the last); false: pixel indices.
    */
   normalized?: boolean;
   /** One colour per box, or one for all (cycled when shorter). Default {@linkcode BOX_COLORS}. */
@@ -162,9 +162,10 @@ export async function drawBoxes(
   rows.forEach((box, i) => {
     let [y1, x1, y2, x2] = toCorners(box, format);
     if (normalized) {
-      // As tf.image.draw_bounding_boxes: fraction × (size − 1), truncated to a pixel index.
-      [y1, y2] = [y1, y2].map((v) => Math.trunc(v * (height - 1)));
-      [x1, x2] = [x1, x2].map((v) => Math.trunc(v * (width - 1)));
+      // As tf.image.draw_bounding_boxes: 0 is the first pixel, 1 the last (fraction × (size − 1)),
+      // rounded (TF truncates, which moves a box a pixel up or left on float error).
+      [y1, y2] = [y1, y2].map((v) => Math.round(v * (height - 1)));
+      [x1, x2] = [x1, x2].map((v) => Math.round(v * (width - 1)));
     } else {
       [y1, x1, y2, x2] = [y1, x1, y2, x2].map(Math.round);
     }

@@ -11,7 +11,7 @@ async function painted(t: tf.Tensor, rgb: number[]): Promise<string[]> {
 Deno.test("drawBoxes() outlines a normalised yxyx box as tf.image.draw_bounding_boxes places it", async () => {
   const before = tf.memory().numTensors;
   const img = tf.zeros([6, 6, 1], "int32");
-  // y 0.2·5 = 1, x 0.2·5 = 1, y 0.8·5 = 4, x 1·5 = 5 (truncated, as TF does).
+  // y 0.2·5 = 1, x 0.2·5 = 1, y 0.8·5 = 4, x 1·5 = 5 (as TF places them).
   const out = await image.drawBoxes(img, [[0.2, 0.2, 0.8, 1]], { colors: [255, 0, 0] });
   assert.deepEqual(out.shape, [6, 6, 3]);
   assert.equal(out.dtype, "int32");
