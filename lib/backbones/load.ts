@@ -11,8 +11,8 @@
 
 import * as tf from "@tensorflow/tfjs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { loadModel } from "../save.ts";
+import { shippedModelDir } from "../model_dirs.ts";
 import { resize } from "../image/resize.ts";
 import { fetchMobilenet, MOBILENET, type MobilenetOptions } from "./mobilenet.ts";
 
@@ -69,11 +69,6 @@ export class BackboneUnavailableError extends Error {
   }
 }
 
-/** The folder of a model shipped in `data/models/`. */
-export function shippedDir(name: string): string {
-  return fileURLToPath(new URL(`../../data/models/${name}`, import.meta.url));
-}
-
 /** The model up to `layerName` (Keras's `include_top=False`); the top's weights are freed. */
 function truncate(model: tf.LayersModel, layerName: string): tf.LayersModel {
   const layer = model.getLayer(layerName);
@@ -115,7 +110,7 @@ function inputShapeOf(model: tf.LayersModel): [number | null, number | null, num
  * ```ts
  * import * as cl from "convlab";
  * const backbone = await cl.backbones.load("fashion-backbone");
- * console.log(backbone.model.outputs[0].shape, backbone.inputRange); // [null, null, null, 64] [0, 1]
+ * console.log(backbone.model.outputs[0].shape, backbone.inputRange); // [null, null, null, 32] [0, 1]
  * ```
  */
 export async function load(
@@ -142,7 +137,7 @@ export async function load(
       metadata: {},
     };
   }
-  const dir = options.dir ?? shippedDir(FASHION_BACKBONE);
+  const dir = options.dir ?? shippedModelDir(FASHION_BACKBONE);
   try {
     await Deno.stat(join(dir, "model.json"));
   } catch (cause) {

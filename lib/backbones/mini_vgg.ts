@@ -36,8 +36,8 @@ export interface MiniVggOptions {
 
 /**
  * A small VGG-style convnet: for each block, `convsPerBlock` 3×3 `same` ReLU convolutions and a
- * 2×2 max pooling. With the defaults: 28×28×1 → 14×14×16 → 7×7×32 → 3×3×64, 71,728 parameters
- * (72,053 with a 5-class top). Not compiled.
+ * 2×2 max pooling. With the defaults: 28×28×1 → 14×14×8 → 7×7×16 → 3×3×32, 18,040 parameters
+ * (18,205 with a 5-class top). Not compiled.
  *
  * Introduced in lesson 04 (transfer learning).
  *
@@ -48,7 +48,7 @@ export interface MiniVggOptions {
  * ```ts
  * import * as cl from "convlab";
  * const base = cl.backbones.miniVgg({ inputShape: [28, 28, 1] });
- * console.log(base.outputs[0].shape); // [null, 3, 3, 64]
+ * console.log(base.outputs[0].shape); // [null, 3, 3, 32]
  * ```
  */
 export function miniVgg(options: MiniVggOptions = {}): tf.LayersModel {

@@ -20,6 +20,7 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import manifestJson from "../../data/manifest.json" with { type: "json" };
 import { cacheDir } from "../data/cache.ts";
+import { MODEL_NAMES } from "../model_dirs.ts";
 import type { DownloadProgress } from "../data/download.ts";
 
 /** A file checksum as `data/manifest.json` records it. */
@@ -47,7 +48,7 @@ const MODELS = (manifestJson as unknown as { models: Record<string, MobilenetMan
 export const MOBILENET = {
   name: "mobilenet",
   /** Folder name in the cache's `models/` (`MODEL_NAMES.mobilenet`). */
-  folder: "mobilenet",
+  folder: MODEL_NAMES.mobilenet,
   title: "MobileNet v1 (α 0.25, 224×224) trained on ImageNet: Keras's model in tfjs layers format",
   /** The last layer of the convolutional base (7×7×256 at 224×224). */
   baseOutput: "conv_pw_13_relu",

@@ -24,7 +24,6 @@ export {
   load,
   type LoadBackboneOptions,
   prepareImages,
-  shippedDir,
 } from "./load.ts";
 export {
   type FetchedMobilenet,
