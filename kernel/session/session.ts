@@ -18,7 +18,13 @@ import { KernelStartError } from "../errors.ts";
 import { callArgument, CdpConnection, type EvaluateResult, type RemoteObject } from "./cdp.ts";
 import { CellOutputs, formatBytes } from "./outputs.ts";
 import { permissionFlags, type SessionPermissions } from "./permissions.ts";
-import { API_SYMBOL, type ChildMessage, type EvaluationOutcome, frameStart } from "./protocol.ts";
+import {
+  API_SYMBOL,
+  type ChildMessage,
+  type EvaluationOutcome,
+  type FinishReply,
+  frameStart,
+} from "./protocol.ts";
 import { CellSyntaxError, transpileCell, type TranspiledCell } from "./transpile.ts";
 
 /** Options of {@linkcode Session.start}. */
@@ -97,8 +103,6 @@ const RUNTIME = new URL("./runtime.ts", import.meta.url);
 const RUNTIME_ARG = RUNTIME.protocol === "file:" ? fileURLToPath(RUNTIME) : RUNTIME.href;
 const BANNER =
   /(?:Debugger listening on ws:\/\/\S+|Visit chrome:\/\/inspect to connect to the debugger\.|Deno is waiting for debugger to connect\.|Debugger session started\.|Debugger session ended\.?|Waiting for the debugger to disconnect\.\.\.)\r?\n/g;
-// deno-lint-ignore no-control-regex -- the end marker is an escape sequence on purpose
-const MARKER = /\u001b\]convlab;([0-9a-f]+);(\d+)\u0007/g;
 const ANONYMOUS_FRAME = /<anonymous>:(\d+):(\d+)/g;
 
 interface CellRecord {
@@ -107,9 +111,9 @@ interface CellRecord {
   executionCount: number;
   sink: CellOutputs;
   errors: ErrorOutput[];
-  /** The runtime was asked to finish the cell (so end markers will come). */
-  finishing: boolean;
   finished: boolean;
+  /** The evaluation returned objects the inspector holds (in object group `cell<seq>`). */
+  holdsObjects: boolean;
   /**
    * What V8 told the host the cell's evaluation threw. The cell is an error whenever this is
    * set, even if the child failed to report it (an error with throwing getters breaks that).
@@ -174,8 +178,9 @@ export class Session {
   #current = 0;
   #running = false;
   #displays = new Map<string, DisplayDataOutput[]>();
-  #markersSeen = { stdout: 0, stderr: 0 };
-  #markerWaiters: (() => void)[] = [];
+  /** Message frames read from the child's stdout so far. */
+  #framesRead = 0;
+  #frameWaiters: (() => void)[] = [];
   #interrupt?: AbortController;
   #lateErrors: { seq: number; label: string; error: ErrorOutput }[] = [];
 
@@ -250,14 +255,14 @@ export class Session {
     this.#exitRequest = undefined;
     this.#killReason = undefined;
     this.#stderrTail = "";
-    this.#markersSeen = { stdout: 0, stderr: 0 };
+    this.#framesRead = 0;
     this.#nonce = randomHex(8);
     this.#enterName = `__convlabCell_${randomHex(6)}`;
     this.#died = child.status.then((status) => {
       this.#alive = false;
       this.#deathCause = this.#describeDeath(status);
       this.#cdp?.close();
-      for (const wake of this.#markerWaiters.splice(0)) wake();
+      for (const wake of this.#frameWaiters.splice(0)) wake();
     });
 
     let foundUrl: (url: string) => void;
@@ -357,7 +362,8 @@ export class Session {
             this.#cdp?.close();
           }
         }
-        held = name === "stdout" ? this.#stdoutText(held + chunk) : this.#stderrText(held + chunk);
+        if (name === "stdout") held = this.#stdoutText(held + chunk);
+        else this.#rawOutput("stderr", chunk);
       }
     } catch { /* the pipe closed with the process */ }
     if (held) this.#rawOutput(name, held);
@@ -386,34 +392,14 @@ export class Session {
       } catch {
         this.#rawOutput("stdout", text.slice(open, close + 1));
       }
-      if (message) this.#onMessage(message);
+      if (message) {
+        this.#framesRead++;
+        this.#onMessage(message);
+        for (const wake of this.#frameWaiters.splice(0)) wake();
+      }
       at = close + 1;
     }
     return "";
-  }
-
-  /** Strip end markers from stderr (noting them); return a possibly cut marker. */
-  #stderrText(text: string): string {
-    let held = "";
-    const open = text.lastIndexOf("\u001b]");
-    if (open >= 0 && text.indexOf("\u0007", open) < 0 && text.length - open < 64) {
-      held = text.slice(open);
-      text = text.slice(0, open);
-    }
-    let at = 0;
-    for (const m of text.matchAll(MARKER)) {
-      if (m[1] !== this.#nonce) continue;
-      this.#rawOutput("stderr", text.slice(at, m.index));
-      at = m.index! + m[0].length;
-      this.#markSeen("stderr", Number(m[2]));
-    }
-    this.#rawOutput("stderr", text.slice(at));
-    return held;
-  }
-
-  #markSeen(name: "stdout" | "stderr", cell: number): void {
-    this.#markersSeen[name] = Math.max(this.#markersSeen[name], cell);
-    for (const wake of this.#markerWaiters.splice(0)) wake();
   }
 
   #rawOutput(name: "stdout" | "stderr", text: string): void {
@@ -432,10 +418,6 @@ export class Session {
       this.#exitRequest = { code: message.code, cell: message.cell };
       // The child waits for its inspector client to go before it exits.
       this.#cdp?.close();
-      return;
-    }
-    if (message.t === "end") {
-      this.#markSeen("stdout", message.cell);
       return;
     }
     const record = this.#record(message.cell);
@@ -589,20 +571,18 @@ export class Session {
     return r.kind === "done" && r.value;
   }
 
-  #waitMarkers(seq: number, ms: number): Promise<void> {
+  /** Wait until `count` frames have been read from stdout (or the child is gone, or `ms`). */
+  #waitFrames(count: number, ms: number): Promise<void> {
     const deadline = performance.now() + ms;
     return new Promise((resolve) => {
       const check = () => {
-        const seen = this.#markersSeen;
-        if (
-          (seen.stdout >= seq && seen.stderr >= seq) || !this.#alive || performance.now() > deadline
-        ) {
+        if (this.#framesRead >= count || !this.#alive || performance.now() > deadline) {
           clearTimeout(timer);
           resolve();
-        } else this.#markerWaiters.push(check);
+        } else this.#frameWaiters.push(check);
       };
       const timer = setTimeout(() => {
-        this.#markerWaiters = this.#markerWaiters.filter((w) => w !== check);
+        this.#frameWaiters = this.#frameWaiters.filter((w) => w !== check);
         resolve();
       }, ms);
       check();
@@ -648,8 +628,8 @@ export class Session {
       executionCount: ++this.#executionCount,
       sink: new CellOutputs(this.#options.maxOutputBytes),
       errors: [],
-      finishing: false,
       finished: false,
+      holdsObjects: false,
     };
     this.#records.set(seq, record);
     this.#current = seq;
@@ -695,15 +675,22 @@ export class Session {
           evalue: `the kernel died: ${cause}`,
           traceback: [`DeadKernelError: the kernel died: ${cause}`],
         });
-      } else if (record.finishing) {
-        await this.#waitMarkers(seq, 2000);
+      } else if (outcome.value) {
+        // Frames written before the reply come first, then the messages the reply carries.
+        const reply = outcome.value as FinishReply;
+        await this.#waitFrames(reply.framesWritten, 2000);
+        for (const json of reply.messages) this.#onMessage(JSON.parse(json) as ChildMessage);
       }
       if (record.sink.droppedBytes > 0) this.#outputLimitError(record);
     } finally {
       record.finished = true;
       this.#running = false;
       this.#interrupt = undefined;
-      this.#cdp?.send("Runtime.releaseObjectGroup", { objectGroup: `cell${seq}` }).catch(() => {});
+      // The inspector keeps the cell's value and exception objects alive until released.
+      if (record.holdsObjects) {
+        this.#cdp?.send("Runtime.releaseObjectGroup", { objectGroup: `cell${seq}` })
+          .catch(() => {});
+      }
     }
     if (status === "ok" && record.threw && record.errors.length === 0) {
       // The child did not report what V8 says the cell threw: the host reports it.
@@ -786,9 +773,13 @@ export class Session {
       last: base + cell.lineCount,
       cell,
     });
-    const script = `"use strict";${this.#enterName}(${record.seq});${
-      "\n".repeat(base)
-    }${cell.code}`;
+    // `void await 0` makes every cell asynchronous: V8 holds the promise of a REPL evaluation
+    // weakly, and a cell that completed synchronously leaves that promise settled but
+    // unreferenced until its reaction runs, so a garbage collection in between fails the
+    // evaluation with "Promise was collected". A pending promise stays referenced. Like
+    // Deno's `void 0` prefix it leaves the completion value undefined.
+    const prefix = `"use strict";${this.#enterName}(${record.seq});void await 0;`;
+    const script = `${prefix}${"\n".repeat(base)}${cell.code}`;
     // REPL mode awaits the cell's completion itself (as in Deno's kernel).
     const evaluation = this.#cdp!.send<EvaluateResult>("Runtime.evaluate", {
       expression: script,
@@ -798,6 +789,7 @@ export class Session {
     const evaluated = await this.#race(evaluation, deadline, signal);
     if (evaluated.kind !== "done") return evaluated;
     const { result, exceptionDetails } = evaluated.value;
+    record.holdsObjects = Boolean(result.objectId || exceptionDetails?.exception?.objectId);
     let outcome: EvaluationOutcome = "value";
     let value: RemoteObject | { value: unknown } = result;
     if (exceptionDetails) {
@@ -815,12 +807,13 @@ export class Session {
       outcome = "none";
       value = { value: undefined };
     }
-    record.finishing = true;
-    return await this.#race(
+    const finished = await this.#race(
       this.#callApi("finish", [{ value: record.seq }, { value: outcome }, value]),
       deadline,
       signal,
     );
+    if (finished.kind !== "done") return finished;
+    return { kind: "done", value: finished.value.result.value as FinishReply };
   }
 
   /** V8's SyntaxErrors have no frame; remember where in the cell V8 found them. */

@@ -112,9 +112,18 @@ Deno.test("renderNotebookPage({sanitize: true}) leaves no script or handler from
   assert.match(body, /<b>fine<\/b>/);
   assert.match(body, /hljs-keyword/, "highlighted code survives sanitising");
   assert.match(body, /<h1 id="sub">/, "the heading keeps its anchor");
-  // The same notebook as a trusted lesson keeps its scripts.
+  // A Content-Security-Policy lets only the page's own scripts run (a wall behind the sanitiser).
+  const policy = page.html.match(/<meta http-equiv="Content-Security-Policy" content="([^"]+)">/);
+  assert.ok(policy, "untrusted pages carry a CSP");
+  assert.match(policy[1], /default-src 'none'/);
+  assert.match(policy[1], /script-src 'self' file:(;|$)/);
+  assert.doesNotMatch(policy[1], /unsafe-inline'[^;]*;?\s*$|script-src[^;]*unsafe-inline/);
+  const single = await renderNotebookPage(nb, { sanitize: true, singleFile: true });
+  assert.match(single.html, /script-src 'sha256-[A-Za-z0-9+/=]+'/);
+  // The same notebook as a trusted lesson keeps its scripts and has no policy.
   const lesson = await renderNotebookPage(nb);
   assert.match(lesson.html, /<script>alert\(1\)<\/script>/);
+  assert.doesNotMatch(lesson.html, /Content-Security-Policy/);
 });
 
 Deno.test("local images are inlined only from inside the notebook's folder", async () => {
