@@ -79,3 +79,11 @@ export { type ProgressFactory, type ProgressInfo, setProgressFactory } from "./p
 export { Chart, ImageGrid, plot, save, show, Table, TrainingProgress } from "./viz/mod.ts";
 /** Data augmentation: ImageDataGenerator and the Keras preprocessing layers (lesson 03). */
 export { ImageDataGenerator, ImageFlow, layers } from "./augment/mod.ts";
+/** Where saved (cache) and shipped (data/models/) models live, by name (lesson 02 on). */
+export {
+  findModel,
+  type FoundModel,
+  MODEL_NAMES,
+  modelDir,
+  shippedModelDir,
+} from "./model_dirs.ts";

@@ -179,23 +179,26 @@ export interface AssetTags {
 /** `<head>` and end-of-`<body>` HTML for a page, linking or inlining its assets. */
 export async function assetTags(
   needs: AssetNeeds,
-  options: { inline: boolean; href: string },
+  options: { inline: boolean; href: string; scripts?: boolean },
 ): Promise<AssetTags> {
+  const withScripts = options.scripts ?? true;
   if (!options.inline) {
     const h = options.href;
     return {
       head: `<link rel="stylesheet" href="${h}${ASSET_FILES.css}">` +
         (needs.math ? `\n<link rel="stylesheet" href="${h}${ASSET_FILES.katexCss}">` : ""),
-      body: (needs.plotly
-        ? `<script src="${h}${ASSET_FILES.plotly}" charset="utf-8"></script>\n`
-        : "") +
-        `<script src="${h}${ASSET_FILES.js}"></script>`,
+      body: !withScripts
+        ? ""
+        : (needs.plotly
+          ? `<script src="${h}${ASSET_FILES.plotly}" charset="utf-8"></script>\n`
+          : "") +
+          `<script src="${h}${ASSET_FILES.js}"></script>`,
       scriptHashes: [],
     };
   }
   const css = await siteStylesheet();
   const katex = needs.math ? await katexStylesheet({ inlineFonts: true }) : "";
-  const scripts = [
+  const scripts = !withScripts ? [] : [
     ...(needs.plotly ? [scriptText(await plotlyScript())] : []),
     scriptText(await siteScript()),
   ];
@@ -212,11 +215,19 @@ export async function assetTags(
  * images only as data URIs; no connections, frames, forms or plugins. A second wall behind the
  * sanitiser.
  */
-export function untrustedPagePolicy(tags: AssetTags, options: { inline: boolean }): string {
+export function untrustedPagePolicy(
+  tags: AssetTags,
+  options: { inline: boolean; scripts: boolean },
+): string {
   const own = options.inline ? "" : " 'self' file:";
+  const scripts = !options.scripts
+    ? " 'none'"
+    : options.inline
+    ? " " + tags.scriptHashes.join(" ")
+    : own;
   return [
     "default-src 'none'",
-    `script-src${options.inline ? " " + tags.scriptHashes.join(" ") : own}`,
+    `script-src${scripts}`,
     `style-src 'unsafe-inline'${own}`,
     `font-src data:${own}`,
     "img-src data: blob:",

@@ -214,14 +214,20 @@ export async function pageShell(parts: {
   /** Add a Content-Security-Policy that lets only the page's own scripts run. */
   untrusted?: boolean;
 }): Promise<string> {
+  // An untrusted page without figures needs no script at all (its phone menu works by CSS).
+  const scripts = !parts.untrusted || parts.needs.plotly;
   const assets = await assetTags(parts.needs, {
     inline: parts.singleFile,
     href: parts.assetsHref,
+    scripts,
   });
   const policy = parts.untrusted
     ? `<meta http-equiv="Content-Security-Policy" content="${
       // Our own words and base64 hashes: only a double quote could end the attribute.
-      untrustedPagePolicy(assets, { inline: parts.singleFile }).replaceAll('"', "&quot;")}">\n`
+      untrustedPagePolicy(assets, { inline: parts.singleFile, scripts }).replaceAll(
+        '"',
+        "&quot;",
+      )}">\n`
     : "";
   const sidebar = parts.lessons && parts.lessons.length > 0 ? sidebarHtml(parts.lessons) : "";
   const layoutClass = ["cl-layout", sidebar ? "" : "cl-no-sidebar", parts.toc ? "" : "cl-no-toc"]

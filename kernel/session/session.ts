@@ -11,13 +11,13 @@
  *
  * @module
  */
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { DisplayDataOutput, ErrorOutput, Output } from "../notebook.ts";
 import { KernelStartError } from "../errors.ts";
 import { callArgument, CdpConnection, type EvaluateResult, type RemoteObject } from "./cdp.ts";
 import { CellOutputs, formatBytes } from "./outputs.ts";
-import { permissionFlags, type SessionPermissions } from "./permissions.ts";
+import { findProjectRoot, permissionFlags, type SessionPermissions } from "./permissions.ts";
 import {
   API_SYMBOL,
   type ChildMessage,
@@ -135,6 +135,19 @@ type Race<T> =
   | { kind: "abort" }
   | { kind: "dead" };
 
+/** The `deno.json`/`deno.jsonc` that governs a folder: the nearest at or above it. */
+export function configFileFor(dir: string): string | undefined {
+  const root = findProjectRoot(dir);
+  if (!root) return undefined;
+  for (const name of ["deno.json", "deno.jsonc"]) {
+    const path = join(root, name);
+    try {
+      if (Deno.statSync(path).isFile) return path;
+    } catch { /* try the next name */ }
+  }
+  return undefined;
+}
+
 function randomHex(bytes: number): string {
   return [...crypto.getRandomValues(new Uint8Array(bytes))]
     .map((b) => b.toString(16).padStart(2, "0")).join("");
@@ -235,6 +248,10 @@ export class Session {
       }
       args.push(`--v8-flags=--max-old-space-size=${Math.round(o.memoryMb)}`);
     }
+    // `deno run` looks for deno.json beside its main module (the runtime), but a notebook's
+    // imports must resolve as under `deno jupyter` started in the notebook's folder.
+    const config = configFileFor(o.cwd);
+    args.push(config ? `--config=${config}` : "--no-config");
     args.push(...permissionFlags(o.permissions ?? {}), ...(o.denoArgs ?? []), RUNTIME_ARG);
     let child: Deno.ChildProcess;
     try {
@@ -509,8 +526,17 @@ export class Session {
   async #race<T>(promise: Promise<T>, deadline: number, signal?: AbortSignal): Promise<Race<T>> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     let onAbort: (() => void) | undefined;
+    // A promise that loses the race may still reject later (an abandoned evaluation whose
+    // promise V8 collects): that rejection is expected and must not go unhandled.
+    let settled = false;
     const races: Promise<Race<T>>[] = [
-      promise.then((value) => ({ kind: "done" as const, value })),
+      promise.then(
+        (value) => ({ kind: "done" as const, value }),
+        (error) => {
+          if (settled) return { kind: "dead" as const };
+          throw error;
+        },
+      ),
       this.#died.then(() => ({ kind: "dead" as const })),
     ];
     if (Number.isFinite(deadline)) {
@@ -540,6 +566,7 @@ export class Session {
       if (!this.#alive) return { kind: "dead" };
       throw e;
     } finally {
+      settled = true;
       if (timer !== undefined) clearTimeout(timer);
       if (onAbort) signal?.removeEventListener("abort", onAbort);
     }
@@ -560,15 +587,45 @@ export class Session {
     });
   }
 
-  /** Whether the child's JavaScript thread answers within `ms` (false: busy or gone). */
-  async #responsive(ms: number): Promise<boolean> {
+  /**
+   * Whether the child's event loop turns within `ms`: a timer must fire. (The inspector answers
+   * even while JavaScript is busy — it runs messages at V8 interrupts — so a plain ping would
+   * not tell a waiting cell from a busy one.)
+   */
+  async #eventLoopTurns(ms: number): Promise<boolean> {
     if (!this.#alive || !this.#cdp) return false;
-    const ping = this.#cdp.send("Runtime.evaluate", { expression: "0" }).then(
-      () => true,
-      () => false,
-    );
-    const r = await this.#race(ping, performance.now() + ms);
+    const probe = this.#cdp.send("Runtime.evaluate", {
+      expression: "new Promise((resolve) => setTimeout(resolve, 0, true))",
+      awaitPromise: true,
+      returnByValue: true,
+    }).then(() => true, () => false);
+    const r = await this.#race(probe, performance.now() + ms);
     return r.kind === "done" && r.value;
+  }
+
+  /**
+   * Stop the running cell after a timeout or an interrupt, keeping the kernel when possible:
+   * a cell waiting on a promise, timer or I/O is abandoned; a cell whose JavaScript is busy is
+   * terminated by V8 (`Runtime.terminateExecution`); if the kernel still does not answer, it
+   * is killed. Returns the cause, in words.
+   */
+  async #stopCell(what: string): Promise<string> {
+    if (await this.#eventLoopTurns(500)) {
+      return `${what}; it was waiting (on a promise, timer or I/O), so the wait was abandoned ` +
+        "and the kernel kept its state";
+    }
+    if (this.#alive && this.#cdp) {
+      const terminated = this.#cdp.send("Runtime.terminateExecution").then(() => true, () => false);
+      const r = await this.#race(terminated, performance.now() + 2000);
+      if (r.kind === "done" && r.value && await this.#eventLoopTurns(1000)) {
+        return `${what}; its running code was stopped (V8 terminated it) and the kernel kept ` +
+          "its state";
+      }
+    }
+    const cause = `${what} and could not be stopped (it never yields, e.g. an infinite loop), ` +
+      "so the kernel was stopped and its state is lost";
+    await this.#kill(cause);
+    return cause;
   }
 
   /** Wait until `count` frames have been read from stdout (or the child is gone, or `ms`). */
@@ -649,15 +706,7 @@ export class Session {
         const what = outcome.kind === "timeout"
           ? `the cell did not finish within ${options.timeout} s`
           : "the cell was interrupted";
-        if (await this.#responsive(500)) {
-          cause =
-            `${what}; it was waiting (on a promise, timer or I/O), so the wait was abandoned ` +
-            "and the kernel kept its state";
-        } else {
-          cause = `${what} and could not be stopped (it never yields to the event loop, e.g. an ` +
-            "infinite loop), so the kernel was stopped and its state is lost";
-          await this.#kill(cause);
-        }
+        cause = await this.#stopCell(what);
         const ename = outcome.kind === "timeout" ? "CellTimeoutError" : "CellInterruptedError";
         record.sink.add({
           output_type: "error",
