@@ -32,6 +32,9 @@ import * as tf from "@tensorflow/tfjs";
 import * as tfWasm from "@tensorflow/tfjs-backend-wasm";
 import { DISPLAY, type MimeBundle } from "./display.ts";
 import { registerWasmGradientKernels } from "./backend/wasm_kernels.ts";
+import { installFusedAdam } from "./backend/fused_adam.ts";
+import { installFusedRelu } from "./backend/fused_relu.ts";
+import { installWasmThreads } from "./backend/wasm_threads.ts";
 import {
   type AdapterDescription,
   lastWebGpuAdapter,
@@ -150,6 +153,55 @@ function cpuDescription(): string {
   return `${cpuModel}, ${cores} logical core${cores === 1 ? "" : "s"}`;
 }
 
+/** Most threads the wasm backend starts with by default. */
+const MAX_DEFAULT_THREADS = 8;
+
+/**
+ * Threads for the wasm backend: `CONVLAB_THREADS` when set (1 = single-threaded), else the
+ * logical cores (at most 8).
+ */
+function wasmThreadCount(): number {
+  if (granted({ name: "env", variable: "CONVLAB_THREADS" })) {
+    const value = Deno.env.get("CONVLAB_THREADS")?.trim();
+    if (value) {
+      const n = Number(value);
+      if (!Number.isInteger(n) || n < 1) {
+        throw new RangeError(
+          `Cannot start wasm: CONVLAB_THREADS must be a positive integer, got ${
+            JSON.stringify(value)
+          }`,
+        );
+      }
+      return n;
+    }
+  }
+  return Math.max(1, Math.min(navigator.hardwareConcurrency || 1, MAX_DEFAULT_THREADS));
+}
+
+/**
+ * Start tfjs-backend-wasm, with threads when asked and possible; falls back to one thread (with
+ * a note) if the threaded build does not start.
+ */
+async function startWasm(notes: string[]): Promise<[boolean, string[]]> {
+  const threads = wasmThreadCount();
+  const simd = Boolean(await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT"));
+  if (threads > 1 && simd && !tf.findBackend("wasm")) {
+    const restore = installWasmThreads(threads);
+    tf.env().set("WASM_HAS_MULTITHREAD_SUPPORT", true);
+    tfWasm.setThreadsCount(threads);
+    let result: [boolean, string[]];
+    try {
+      result = await collectWarnings(() => tf.setBackend("wasm"));
+    } finally {
+      restore();
+    }
+    if (result[0]) return result;
+    notes.push(`the threaded wasm build did not start (${result[1].join(" ")}); using 1 thread`);
+    tf.env().set("WASM_HAS_MULTITHREAD_SUPPORT", false);
+  }
+  return await collectWarnings(() => tf.setBackend("wasm"));
+}
+
 /** The folder holding tfjs-backend-wasm's `.wasm` files, when it is a local path. */
 function wasmBinaryFolder(): string | undefined {
   try {
@@ -180,6 +232,8 @@ async function start(
   const warnings: string[] = [];
   if (name === "wasm") {
     registerWasmGradientKernels();
+    installFusedAdam();
+    installFusedRelu();
     const folder = wasmBinaryFolder();
     if (folder && !granted({ name: "read", path: folder })) {
       throw new BackendUnavailableError(
@@ -193,7 +247,9 @@ async function start(
     if (!probe.ok) throw new BackendUnavailableError("webgpu", probe.problem);
     await registerWebGpuBackend();
   }
-  const [ok, messages] = await collectWarnings(() => tf.setBackend(name));
+  const [ok, messages] = name === "wasm"
+    ? await startWasm(warnings)
+    : await collectWarnings(() => tf.setBackend(name));
   if (!ok) {
     const detail = messages.filter((m) => !m.startsWith("Initialization of backend")).join(" ");
     throw new BackendUnavailableError(

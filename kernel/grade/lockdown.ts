@@ -125,7 +125,7 @@ export function lockdown(
     const set = function (this: object, newValue: unknown) {
       if (this === target) {
         throw new TypeError(
-          `Cannot assign to read only property '${key}' of a built-in (frozen by the grader)`,
+          `Cannot assign to read only property '${key}' (frozen by the grader)`,
         );
       }
       if (hasOwn(this, key)) (this as Record<string, unknown>)[key] = newValue;
@@ -170,7 +170,14 @@ export function lockdown(
   for (const ns of deepModules) {
     harden(ownKeys(ns).map((k) => (ns as Record<PropertyKey, unknown>)[k]), true);
   }
-  for (const ns of classModules) {
+  // Libraries: the prototypes of the classes they export, in nested namespaces too (`cl.tf`).
+  const isNamespace = (v: unknown) =>
+    typeof v === "object" && v !== null &&
+    Object.prototype.toString.call(v) === "[object Module]";
+  const namespaces = new Set<object>();
+  const classes = (ns: object, depth: number) => {
+    if (namespaces.has(ns) || depth > 3) return;
+    namespaces.add(ns);
     for (const k of ownKeys(ns)) {
       let value: unknown;
       try {
@@ -178,6 +185,7 @@ export function lockdown(
       } catch {
         continue;
       }
+      if (isNamespace(value)) classes(value as object, depth + 1);
       if (typeof value !== "function") continue;
       const proto = (value as { prototype?: unknown }).prototype;
       // Classes only: a prototype with methods of its own besides `constructor`.
@@ -185,7 +193,8 @@ export function lockdown(
         harden([proto], false);
       }
     }
-  }
+  };
+  for (const ns of classModules) classes(ns, 0);
   return report;
 }
 

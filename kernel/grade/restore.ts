@@ -44,8 +44,74 @@ export interface PreparedSubmission {
   notes: string[];
 }
 
-function keyVersion(keyCell: KeyCell, id = newCellId()): Cell {
-  const base = { id, metadata: structuredClone(keyCell.metadata), source: keyCell.source };
+/** A binding an import declaration makes: `local` from module `from` (`*`, `default` or a name). */
+interface ImportBinding {
+  local: string;
+  imported: string;
+  from: string;
+}
+
+const IMPORT_DECLARATION =
+  /^[ \t]*import\s+(?!type\b)([\w$*{},\s]+?)\s+from\s*(["'])([^"'\n]+)\2/gm;
+
+/** The bindings of the import declarations in a source (instructor code: simple forms). */
+export function importBindings(source: string): ImportBinding[] {
+  const bindings: ImportBinding[] = [];
+  for (const m of source.matchAll(IMPORT_DECLARATION)) {
+    const clause = m[1].trim(), from = m[3];
+    const namespace = clause.match(/\*\s*as\s+([\w$]+)/);
+    if (namespace) bindings.push({ local: namespace[1], imported: "*", from });
+    const named = clause.match(/\{([^}]*)\}/);
+    if (named) {
+      for (const part of named[1].split(",")) {
+        const [imported, local] = part.trim().split(/\s+as\s+/);
+        if (imported && !imported.startsWith("type ")) {
+          bindings.push({ local: local ?? imported, imported, from });
+        }
+      }
+    }
+    const fallback = clause.replace(/\{[^}]*\}/, "").replace(/\*\s*as\s+[\w$]+/, "")
+      .replace(/,/g, " ").trim();
+    if (fallback) bindings.push({ local: fallback, imported: "default", from });
+  }
+  return bindings;
+}
+
+/**
+ * Import lines that re-bind, inside a test cell, every name the key's read-only and test cells
+ * import and this cell uses without importing it itself. In a REPL session a later cell may
+ * re-declare any earlier name — a student's `const assertClose = () => {}` would otherwise
+ * replace the helper the test cells call. A fresh `const` from the (frozen) module wins.
+ */
+export function freshImports(source: string, bindings: ImportBinding[]): string {
+  const own = new Set(importBindings(source).map((b) => b.local));
+  const needed = bindings.filter((b, i) =>
+    !own.has(b.local) && bindings.findIndex((o) => o.local === b.local) === i &&
+    new RegExp(`(?<![\\w$.])${b.local.replace(/\$/g, "\\$")}(?![\\w$])`).test(source)
+  );
+  const lines: string[] = [];
+  const byModule = new Map<string, ImportBinding[]>();
+  for (const b of needed) {
+    if (b.imported === "*") lines.push(`import * as ${b.local} from ${JSON.stringify(b.from)};`);
+    else byModule.set(b.from, [...(byModule.get(b.from) ?? []), b]);
+  }
+  for (const [from, list] of byModule) {
+    const names = list.map((b) =>
+      b.imported === b.local
+        ? b.local
+        : `${b.imported === "default" ? "default" : b.imported} as ${b.local}`
+    );
+    lines.push(`import { ${names.join(", ")} } from ${JSON.stringify(from)};`);
+  }
+  return lines.length ? lines.join(" ") + " // re-bound by the grader\n" : "";
+}
+
+function keyVersion(keyCell: KeyCell, id = newCellId(), preamble = ""): Cell {
+  const base = {
+    id,
+    metadata: structuredClone(keyCell.metadata),
+    source: keyCell.role === "test" ? preamble + keyCell.source : keyCell.source,
+  };
   return keyCell.cellType === "code"
     ? { ...base, cell_type: "code", outputs: [], execution_count: null }
     : { ...base, cell_type: keyCell.cellType };
@@ -87,6 +153,11 @@ export async function prepareSubmission(
 ): Promise<PreparedSubmission> {
   const byId = new Map<string, KeyCell>();
   for (const c of key.cells) if (c.role && c.gradeId) byId.set(c.gradeId, c);
+  const bindings = key.cells
+    .filter((c) => c.role === "test" || c.role === "locked")
+    .flatMap((c) => importBindings(c.source));
+  const testVersion = (keyCell: KeyCell, id?: string) =>
+    keyVersion(keyCell, id, freshImports(keyCell.source, bindings));
   const matched = new Set<string>();
   const cells: Cell[] = [];
   const info: PreparedCell[] = [];
@@ -104,7 +175,7 @@ export async function prepareSubmission(
         if (await cellChecksum(cell) !== keyCell.checksum) {
           tampered.push(`${what} was edited; the original was restored`);
         }
-        cells.push(keyVersion(keyCell, cell.id));
+        cells.push(testVersion(keyCell, cell.id));
         info.push({ origin: "key", role: keyCell.role, gradeId: id, keyCell, submittedNumber: n });
       } else {
         // The student's code, under the key's grading metadata.
@@ -150,7 +221,7 @@ export async function prepareSubmission(
     const at = after + 1;
     const what = `${ROLE_NAMES[keyCell.role]} "${keyCell.gradeId}"`;
     if (keyCell.role === "test" || keyCell.role === "locked") {
-      cells.splice(at, 0, keyVersion(keyCell));
+      cells.splice(at, 0, testVersion(keyCell));
       info.splice(at, 0, {
         origin: "restored",
         role: keyCell.role,

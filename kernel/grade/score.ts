@@ -137,8 +137,11 @@ export function scoreRun(prepared: PreparedSubmission, run: RunOutcome): Score {
       message = oneLine(cell.message ?? "failed", 400);
     } else {
       outcome = "not-run";
+      const stoppedAt = timeoutAt >= 0 ? timeoutAt : crashedAt;
       message = run.notebookTimeout
         ? `not run: the notebook reached its ${run.limits.notebookTimeout} s time limit`
+        : stoppedAt >= 0
+        ? `not run: the session was stopped in ${cellLabel(prepared, stoppedAt)}`
         : "not run";
     }
     const passed = outcome === "passed";
@@ -186,14 +189,18 @@ export function scoreRun(prepared: PreparedSubmission, run: RunOutcome): Score {
     } missing (deleted, or the grade_id changed); ${passCount(tests)}`;
   } else {
     status = "graded";
-    const failed = tests.find((t) => !t.passed);
-    reason = failed
-      ? `${passCount(tests)}; first failure: ${failed.gradeId}: ${failed.message}`
-      : tests.length === 0
+    reason = tests.length === 0
       ? "no tests to run"
-      : `all ${tests.length} tests passed`;
+      : tests.every((t) => t.passed)
+      ? `all ${tests.length} tests passed`
+      : passCount(tests);
   }
+  // Tampering comes before the failure detail, which is the part that may be cut.
   if (tampered) reason += `; tampered: ${prepared.tampered[0]}`;
+  const failed = tests.find((t) => !t.passed && t.outcome === "failed");
+  if (status === "graded" && failed) {
+    reason += `; first failure: ${failed.gradeId}: ${failed.message}`;
+  }
   return { status, tampered, reason: oneLine(reason), total, max, tests };
 }
 
@@ -201,9 +208,9 @@ export function scoreRun(prepared: PreparedSubmission, run: RunOutcome): Score {
 export function unrunnable(
   status: "invalid-notebook" | "crashed",
   reason: string,
-  testsOf: { gradeId: string; points: number; hidden: boolean }[],
+  testsOf: { gradeId: string; points: number; hidden: boolean; cell: number }[],
 ): Score {
-  const tests: TestResult[] = testsOf.map((t, i) => ({
+  const tests: TestResult[] = testsOf.map((t) => ({
     gradeId: t.gradeId,
     points: 0,
     maxPoints: t.points,
@@ -212,7 +219,7 @@ export function unrunnable(
     message: `not run: ${oneLine(reason, 200)}`,
     duration: null,
     hidden: t.hidden,
-    cell: i + 1,
+    cell: t.cell,
   }));
   return {
     status,

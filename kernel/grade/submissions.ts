@@ -45,7 +45,8 @@ export const DEFAULT_SUBMISSION_LIMITS: SubmissionLimits = {
 
 /**
  * Files a submission may not bring into its sandbox: they would change how Deno resolves
- * modules (an import map could point `convlab/testing` at the student's own helpers).
+ * modules (an import map could point `convlab/testing` at the student's own helpers). Hidden
+ * files (`.name`) are left out too.
  */
 export const IGNORED_NAMES = new Set([
   "deno.json",
@@ -172,7 +173,7 @@ export interface SubmissionContents {
 }
 
 function isIgnoredPath(path: string): boolean {
-  return path.split("/").some((part) => IGNORED_NAMES.has(part));
+  return path.split("/").some((part) => IGNORED_NAMES.has(part) || part.startsWith("."));
 }
 
 async function readFolder(root: string, limits: SubmissionLimits): Promise<{
@@ -188,7 +189,7 @@ async function readFolder(root: string, limits: SubmissionLimits): Promise<{
     for (const e of entries) {
       const full = join(dir, e.name);
       const rel = relative(root, full).split(sep).join("/");
-      if (IGNORED_NAMES.has(e.name)) {
+      if (IGNORED_NAMES.has(e.name) || e.name.startsWith(".")) {
         ignored.push(rel);
       } else if (e.isSymlink) {
         // Never follow: a link could point at another student's folder or the key.
@@ -300,6 +301,7 @@ export function chooseNotebook(
   ).sort((a, b) => a.split("/").length - b.split("/").length || (a < b ? -1 : 1));
   const exact = notebooks.find((p) => basename(p) === expected);
   if (exact) return { path: exact };
+  if (paths.length === 0) return { reason: `the submission is empty (expected ${expected})` };
   if (notebooks.length === 1) {
     return { path: notebooks[0], note: `graded ${notebooks[0]} (expected ${expected})` };
   }

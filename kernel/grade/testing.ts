@@ -44,9 +44,8 @@ export class AssertionError extends ErrorCtor {
 }
 
 function describe(value: unknown): string {
-  if (typeof value === "number" || typeof value === "boolean" || value === null) {
-    return StringCtor(value);
-  }
+  if (typeof value === "number") return num(value);
+  if (typeof value === "boolean" || value === null) return StringCtor(value);
   if (value === undefined) return "undefined";
   if (typeof value === "string") return JSONStringify(value);
   if (typeof value === "bigint") return `${value}n`;
@@ -54,6 +53,11 @@ function describe(value: unknown): string {
   if (ArrayIsArray(value)) return `an array of length ${(value as unknown[]).length}`;
   if (isTensorLike(value)) return `a tensor of shape [${(value as { shape: number[] }).shape}]`;
   return "an object";
+}
+
+/** A number as a person reads it: float32 noise rounded off (7 significant digits). */
+function num(x: number): string {
+  return typeof x === "number" && NumberIsFinite(x) ? StringCtor(+x.toPrecision(7)) : StringCtor(x);
 }
 
 function fail(message: string | undefined, detail: string): never {
@@ -238,8 +242,8 @@ export function assertClose(actual: unknown, expected: unknown, options: CloseOp
     const where = e.shape.length ? ` at ${indexOf(first, e.shape)}` : "";
     fail(
       message,
-      `got ${a.values[first]}${where}, expected ${e.values[first]} ` +
-        `(${bad} of ${e.values.length} values differ; largest difference ${maxDiff}; ` +
+      `got ${num(a.values[first])}${where}, expected ${num(e.values[first])} ` +
+        `(${bad} of ${e.values.length} values differ; largest difference ${num(maxDiff)}; ` +
         `atol ${atol}, rtol ${rtol})`,
     );
   }

@@ -156,16 +156,26 @@ function renderMarkdownCell(
   return `<div class="cl-cell cl-markdown-cell">${context.clean(html)}</div>`;
 }
 
+/** Badges for the kernel's cell statuses (`metadata.convlab.status`) worth pointing out. */
+const STATUS_LABELS: Record<string, string> = {
+  "not-run": "not run",
+  skipped: "skipped",
+  timeout: "timed out",
+  interrupted: "interrupted",
+  dead: "kernel died",
+  "expected-error": "error expected",
+};
+
 function promptHtml(cell: CodeCell, options: CellRenderOptions): string {
   const count = cell.execution_count;
   const duration = cellDuration(cell);
-  const tags = cellTags(cell);
-  let status = "";
-  if (count === null && options.executed) {
-    status = tags.includes("skip-execution")
-      ? `<span class="cl-status">skipped</span>`
-      : `<span class="cl-status">not run</span>`;
+  const recorded = (cell.metadata.convlab as { status?: unknown } | undefined)?.status;
+  let label = typeof recorded === "string" ? STATUS_LABELS[recorded] : undefined;
+  if (label === undefined && recorded === undefined && count === null && options.executed) {
+    // Executed elsewhere (nbclient, papermill): a cell without a count did not run.
+    label = cellTags(cell).includes("skip-execution") ? "skipped" : "not run";
   }
+  const status = label ? `<span class="cl-status">${label}</span>` : "";
   const time = duration === undefined
     ? ""
     : `<span class="cl-time" title="execution time">${formatDuration(duration)}</span>`;

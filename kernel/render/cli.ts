@@ -23,9 +23,11 @@ Usage: deno task render <notebook|folder>... [options]
   --notebook-timeout <s>   whole-notebook timeout when executing
   --force                  re-execute even when the cache has a notebook
   --no-cache               do not read or write the execution cache (.cache/render/)
-  --sanitize               treat notebooks as untrusted: no scripts, no event handlers
+  --sanitize               treat notebooks as untrusted: no scripts, no event handlers,
+                           and never executed (grade submissions with deno task grade)
   --title <text>           site name (default: Convlab)
-  --allow-errors           exit 0 even when a notebook fails to execute
+  --allow-errors           keep executing after a failing cell (the page shows every error)
+                           and exit 0
   -h, --help               this help
 
 A folder gives the notebooks directly in it, in natural order; *.out.ipynb copies are skipped.
@@ -73,7 +75,7 @@ function describe(event: PageProgress, cwd: string): string {
     stored: "as stored",
     cache: "outputs from cache",
     executed: `executed in ${page.executionSeconds.toFixed(1)} s`,
-    failed: `FAILED after ${page.executionSeconds.toFixed(1)} s (errors shown on the page)`,
+    failed: `FAILED after ${page.executionSeconds.toFixed(1)} s; the page shows the error`,
   }[page.execution];
   return `[${index + 1}/${total}] ${shown(page.source, cwd)} → ${shown(page.output, cwd)} (${how})`;
 }
@@ -126,6 +128,7 @@ export async function main(args: string[]): Promise<number> {
       notebookTimeout: seconds("notebook-timeout", values["notebook-timeout"]),
       force: values.force,
       cacheDir: values.cache ? undefined : false,
+      allowErrors: values["allow-errors"],
       sanitize: values.sanitize,
       siteTitle: values.title,
       onExecutionStart: ({ path, index, total }) => {

@@ -10,9 +10,10 @@
  *
  * @module
  */
-import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+import { type BackendWasm, getThreadsCount } from "@tensorflow/tfjs-backend-wasm";
+import { type KernelName, KernelPool, split } from "./simd_pool.ts";
 import type * as tf from "@tensorflow/tfjs";
-import { KERNELS_WASM_BASE64 } from "./simd/kernels_wasm.ts";
+import { KERNELS_MT_WASM_BASE64, KERNELS_WASM_BASE64 } from "./simd/kernels_wasm.ts";
 
 type Ptr = number;
 
@@ -38,9 +39,10 @@ export interface SimdKernels {
     top: number,
     left: number,
   ): void;
+  pack_filter_input_grad(w: Ptr, wp: Ptr, kh: number, kw: number, c: number, o: number): void;
   conv2d_input_grad(
     dy: Ptr,
-    wt: Ptr,
+    wp: Ptr,
     dx: Ptr,
     scratch: Ptr,
     n0: number,
@@ -59,6 +61,60 @@ export interface SimdKernels {
     left: number,
   ): void;
   column_sums(x: Ptr, out: Ptr, r0: number, r1: number, cols: number): void;
+  add_arrays(dst: Ptr, src: Ptr, n: number): void;
+  relu_grad(dy: Ptr, x: Ptr, out: Ptr, i0: number, i1: number): void;
+  winograd_filter(w: Ptr, u: Ptr, c: number, o: number, flip: number): void;
+  winograd_filter_grad(
+    x: Ptr,
+    dy: Ptr,
+    acc: Ptr,
+    scratch: Ptr,
+    n0: number,
+    n1: number,
+    h: number,
+    w: number,
+    c: number,
+    o: number,
+    oh: number,
+    ow: number,
+    top: number,
+    left: number,
+  ): void;
+  winograd_filter_grad_finish(acc: Ptr, dw: Ptr, c: number, o: number): void;
+  winograd_conv3x3(
+    x: Ptr,
+    u: Ptr,
+    y: Ptr,
+    scratch: Ptr,
+    n0: number,
+    n1: number,
+    h: number,
+    w: number,
+    c: number,
+    o: number,
+    oh: number,
+    ow: number,
+    top: number,
+    left: number,
+  ): void;
+  adam_update(
+    w: Ptr,
+    m: Ptr,
+    v: Ptr,
+    g: Ptr,
+    wOut: Ptr,
+    mOut: Ptr,
+    vOut: Ptr,
+    n: number,
+    b1: number,
+    c1: number,
+    b2: number,
+    c2: number,
+    a1: number,
+    a2: number,
+    eps: number,
+    negLr: number,
+  ): void;
   maxpool_grad(
     x: Ptr,
     dy: Ptr,
@@ -86,11 +142,11 @@ interface WasmModuleInternals {
   _free(ptr: number): void;
 }
 
-let compiled: WebAssembly.Module | undefined;
+const compiled = new Map<string, WebAssembly.Module>();
 const instances = new WeakMap<object, SimdKernels>();
 
-function wasmBytes(): Uint8Array {
-  const binary = atob(KERNELS_WASM_BASE64);
+function wasmBytes(base64: string): Uint8Array {
+  const binary = atob(base64);
   const bytes = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
   return bytes;
@@ -100,19 +156,37 @@ function internals(backend: BackendWasm): WasmModuleInternals {
   return backend.wasm as unknown as WasmModuleInternals;
 }
 
+/** tfjs-backend-wasm's linear memory (exported by the single-threaded build, imported by the
+ * threaded one). */
+export function tfjsMemory(backend: BackendWasm): WebAssembly.Memory {
+  const module = internals(backend);
+  const memory = module.asm?.memory ?? module.wasmMemory;
+  if (!(memory instanceof WebAssembly.Memory)) {
+    throw new Error(
+      "Cannot start Convlab's SIMD kernels: tfjs-backend-wasm's memory is not reachable",
+    );
+  }
+  return memory;
+}
+
+/** The compiled kernels for this kind of memory (shared or not). */
+export function kernelModule(memory: WebAssembly.Memory): WebAssembly.Module {
+  const shared = memory.buffer instanceof SharedArrayBuffer;
+  const base64 = shared ? KERNELS_MT_WASM_BASE64 : KERNELS_WASM_BASE64;
+  let module = compiled.get(base64);
+  if (!module) {
+    module = new WebAssembly.Module(wasmBytes(base64) as BufferSource);
+    compiled.set(base64, module);
+  }
+  return module;
+}
+
 /** The kernels, bound to this backend's memory (instantiated on first use). */
 export function simdKernels(backend: BackendWasm): SimdKernels {
   let kernels = instances.get(backend);
   if (!kernels) {
-    const module = internals(backend);
-    const memory = module.asm?.memory ?? module.wasmMemory;
-    if (!(memory instanceof WebAssembly.Memory)) {
-      throw new Error(
-        "Cannot start Convlab's SIMD kernels: tfjs-backend-wasm's memory is not reachable",
-      );
-    }
-    compiled ??= new WebAssembly.Module(wasmBytes() as BufferSource);
-    const instance = new WebAssembly.Instance(compiled, { env: { memory } });
+    const memory = tfjsMemory(backend);
+    const instance = new WebAssembly.Instance(kernelModule(memory), { env: { memory } });
     kernels = instance.exports as unknown as SimdKernels;
     instances.set(backend, kernels);
   }
@@ -133,4 +207,61 @@ export function withScratch<T>(backend: BackendWasm, floats: number, fn: (ptr: P
   } finally {
     module._free(ptr);
   }
+}
+
+const pools = new WeakMap<object, KernelPool | null>();
+
+/** The pool of helper threads for this backend, or null when it runs single-threaded. */
+export function kernelPool(backend: BackendWasm): KernelPool | null {
+  let pool = pools.get(backend);
+  if (pool === undefined) {
+    const memory = tfjsMemory(backend);
+    const threads = getThreadsCount();
+    pool = memory.buffer instanceof SharedArrayBuffer && threads > 1
+      ? new KernelPool(kernelModule(memory), memory, threads)
+      : null;
+    pools.set(backend, pool);
+  }
+  return pool;
+}
+
+/** Multiply-adds below which a call stays on one thread (the hand-off costs ~50 µs). */
+const PARALLEL_MIN_WORK = 2_000_000;
+
+/**
+ * Run a kernel over `count` items (images, rows) split across the pool's threads when the work
+ * is large enough. `argsOf(from, to, part)` gives one slice's arguments. Returns the number of
+ * slices used (slice `part` may need its own scratch or partial result: size them by
+ * `slices(…)` first).
+ */
+export function runSliced(
+  backend: BackendWasm,
+  name: KernelName,
+  parts: number,
+  count: number,
+  argsOf: (from: number, to: number, part: number) => number[],
+): void {
+  const kernels = simdKernels(backend) as unknown as Record<string, (...a: number[]) => void>;
+  const ranges = split(count, parts);
+  if (parts === 1) {
+    kernels[name](...argsOf(ranges[0][0], ranges[0][1], 0));
+    return;
+  }
+  kernelPool(backend)!.run(
+    name,
+    parts,
+    (part) => argsOf(ranges[part][0], ranges[part][1], part),
+    (args) => kernels[name](...args),
+  );
+}
+
+/** How many slices to cut `count` items of `work` multiply-adds in all into. */
+export function slices(backend: BackendWasm, count: number, work: number): number {
+  const pool = work >= PARALLEL_MIN_WORK && count > 1 ? kernelPool(backend) : null;
+  return pool ? Math.min(pool.threads, count) : 1;
+}
+
+/** A float32 view of tfjs's heap (taken fresh: growing the heap detaches old views). */
+export function heapF32(backend: BackendWasm, ptr: Ptr, length: number): Float32Array {
+  return new Float32Array(tfjsMemory(backend).buffer, ptr, length);
 }

@@ -19,8 +19,8 @@ import {
   standinLabels,
 } from "./cifar_standin.ts";
 import type { ImageDataset } from "./dataset.ts";
-import { ChecksumError, DatasetUnavailableError } from "./errors.ts";
-import { fetchDataset, locateDataset, unavailableMessage } from "./fetch.ts";
+import { ChecksumError } from "./errors.ts";
+import { findOrFetch } from "./fetch.ts";
 import { manifestEntry } from "./manifest.ts";
 import type { LoadOptions } from "./mnist.ts";
 import { currentSeed, randomStream } from "../random.ts";
@@ -106,24 +106,8 @@ async function loadArchive(
   options: Cifar10Options,
   required: boolean,
 ): Promise<LoadedData | undefined> {
-  let located = await locateDataset("cifar10", options);
-  if (!located && (options.download ?? required)) {
-    await fetchDataset("cifar10", options);
-    located = await locateDataset("cifar10", options);
-  }
-  if (!located) {
-    if (!required) return undefined;
-    throw new DatasetUnavailableError(
-      "cifar10",
-      unavailableMessage(
-        "cifar10",
-        options.download === false
-          ? "it is not in the cache and download is false"
-          : "it is not in the cache",
-        options.cacheDir,
-      ),
-    );
-  }
+  const located = await findOrFetch("cifar10", options, required);
+  if (!located) return undefined;
   const file = manifestEntry("cifar10").files[0];
   const path = located.paths.get(file.role)!;
   const hash = createHash("sha256");

@@ -48,6 +48,37 @@ export async function locateDataset(
 }
 
 /**
+ * A dataset's files on disk, downloading them first when missing and allowed
+ * (`options.download`, default `required`). Missing and not required: undefined.
+ *
+ * @throws {DatasetUnavailableError} When required and neither found nor downloadable.
+ */
+export async function findOrFetch(
+  name: string,
+  options: CacheOptions & DownloadOptions & { download?: boolean },
+  required: boolean,
+): Promise<LocatedFiles | undefined> {
+  let located = await locateDataset(name, options);
+  if (!located && (options.download ?? required)) {
+    await fetchDataset(name, options);
+    located = await locateDataset(name, options);
+  }
+  if (!located && required) {
+    throw new DatasetUnavailableError(
+      name,
+      unavailableMessage(
+        name,
+        options.download === false
+          ? "it is not in the cache and download is false"
+          : "it is not in the cache",
+        options.cacheDir,
+      ),
+    );
+  }
+  return located;
+}
+
+/**
  * Download a dataset's files that are not in its cache folder yet, each checked against
  * `data/manifest.json`. Needs network access (`--allow-net`) and write access to the cache.
  * `deno task data fetch <name>` runs this from the command line.
@@ -87,14 +118,22 @@ export async function fetchDataset(
   return dir;
 }
 
+/** Whether this process may read `path` (without prompting). */
+function readable(path: string): boolean {
+  try {
+    return Deno.permissions.querySync({ name: "read", path }).state === "granted";
+  } catch {
+    return false;
+  }
+}
+
 /**
  * The explanation given when a dataset is not available: what failed, which URLs to fetch,
  * where to put the files, and the offline alternatives.
  */
 export function unavailableMessage(name: string, reason: string, cacheDir?: string): string {
   const entry = manifestEntry(name);
-  const dir = datasetDir(name, cacheDir) ??
-    `<cache>/datasets/${name} (set CONVLAB_CACHE to choose <cache>)`;
+  const dir = datasetDir(name, cacheDir) ?? `<cache folder>/datasets/${name}`;
   const lines = [
     reason.includes("\n")
       ? `${entry.title} is not available.\n${reason}`
@@ -104,6 +143,13 @@ export function unavailableMessage(name: string, reason: string, cacheDir?: stri
     `into ${dir}/ (the folder follows $CONVLAB_CACHE, else $XDG_CACHE_HOME/convlab, else ` +
     `~/.cache/convlab), or run \`deno task data fetch ${name}\` where the network is reachable.`,
   ];
+  const denied = (entry.systemDirs ?? []).filter((dir) => !readable(dir));
+  if (denied.length) {
+    lines.push(
+      `Reading ${denied.join(", ")} is not permitted here, so an installed copy cannot be ` +
+        `seen: run with --allow-read=${denied[0]}.`,
+    );
+  }
   if (entry.systemDirs?.length && entry.systemPackage) {
     lines.push(
       `Or install the ${entry.systemPackage} package (\`apt-get install ` +

@@ -199,10 +199,16 @@ export class ImageFolderDataset implements AsyncIterable<FolderBatch> {
         -1,
       ]);
     }
-    return tf.cast(
-      resize(image, [th, tw], { method: this.#options.interpolation }),
-      "float32",
-    ) as tf.Tensor3D;
+    const method = this.#options.interpolation;
+    // tfjs's own kernels give TF2's bilinear/nearest results (half-pixel centres, no antialias,
+    // as Keras uses) ~20× faster than the general lib/image resize, which serves the others.
+    if (method === "bilinear") {
+      return tf.image.resizeBilinear(tf.cast(image, "float32"), [th, tw], false, true);
+    }
+    if (method === "nearest") {
+      return tf.cast(tf.image.resizeNearestNeighbor(image, [th, tw], false, true), "float32");
+    }
+    return tf.cast(resize(image, [th, tw], { method }), "float32") as tf.Tensor3D;
   }
 
   #labelTensor(indices: number[]): tf.Tensor {

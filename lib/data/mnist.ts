@@ -12,9 +12,9 @@ import type { DownloadOptions } from "./download.ts";
 import { buildDataset, type LoadedData } from "./build.ts";
 import type { ImageDataset, ImageSplit, SubsetOptions, TensorOptions } from "./dataset.ts";
 import { EMBEDDED_MNIST_PACKAGE, loadEmbeddedMnist } from "./embedded_mnist.ts";
-import { DatasetFormatError, DatasetUnavailableError } from "./errors.ts";
+import { DatasetFormatError } from "./errors.ts";
 import { readMaybeGzip } from "./files.ts";
-import { type CacheOptions, fetchDataset, locateDataset, unavailableMessage } from "./fetch.ts";
+import { type CacheOptions, findOrFetch } from "./fetch.ts";
 import { expectUint8, parseIdx } from "./idx.ts";
 import { manifestEntry, type ManifestFile, verifyFile } from "./manifest.ts";
 
@@ -112,6 +112,7 @@ export async function mnist(options: MnistOptions = {}): Promise<ImageDataset> {
     test,
     source: "embedded",
     origin: `${EMBEDDED_MNIST_PACKAGE} (10,000 real MNIST digits; fixed 80/20 split per class)`,
+    verified: "package integrity checked against deno.lock at install",
     note: source === "auto"
       ? "The full 60,000/10,000 set is not cached: `deno task data fetch mnist` gets it"
       : undefined,
@@ -156,25 +157,8 @@ async function loadFullIdx(
   options: LoadOptions,
   required: boolean,
 ): Promise<LoadedData | undefined> {
-  let located = await locateDataset(name, options);
-  const mayDownload = options.download ?? required;
-  if (!located && mayDownload) {
-    await fetchDataset(name, options);
-    located = await locateDataset(name, options);
-  }
-  if (!located) {
-    if (!required) return undefined;
-    throw new DatasetUnavailableError(
-      name,
-      unavailableMessage(
-        name,
-        options.download === false
-          ? "it is not in the cache and download is false"
-          : "it is not in the cache",
-        options.cacheDir,
-      ),
-    );
-  }
+  const located = await findOrFetch(name, options, required);
+  if (!located) return undefined;
   const entry = manifestEntry(name);
   const file = (role: string) => entry.files.find((f) => f.role === role)!;
   const read = async (role: string) => {

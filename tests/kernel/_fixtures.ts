@@ -37,7 +37,7 @@ export function fixtureOptions(nb: Notebook): FixtureOptions {
 /** The semantic fixtures (not the fault fixtures), by path. */
 export function fixturePaths(): string[] {
   return [...Deno.readDirSync(FIXTURES)]
-    .filter((e) => e.isFile && e.name.endsWith(".ipynb"))
+    .filter((e) => e.isFile && e.name.endsWith(".ipynb") && !e.name.startsWith("."))
     .map((e) => join(FIXTURES, e.name))
     .sort();
 }

@@ -206,3 +206,19 @@ Deno.test("describeAdapter() treats fallback adapters and CPU rasterisers as sof
   assert.equal(gpu.isSoftware, false);
   assert.equal(gpu.vendor, "nvidia");
 });
+
+Deno.test("wasm runs with one thread per logical core by default and CONVLAB_THREADS overrides it", async () => {
+  const auto = await freshImport(["--allow-all"], { CONVLAB_BACKEND: "wasm", CONVLAB_THREADS: "" });
+  assert.equal(auto.code, 0, auto.stderr);
+  assert.equal(auto.report?.threads, Math.min(navigator.hardwareConcurrency, 8));
+  const one = await freshImport(["--allow-all"], { CONVLAB_BACKEND: "wasm", CONVLAB_THREADS: "1" });
+  assert.equal(one.code, 0, one.stderr);
+  assert.equal(one.report?.threads, 1);
+  assert.deepEqual(one.report?.values, [1, 4, 9]);
+  const bad = await freshImport(["--allow-all"], {
+    CONVLAB_BACKEND: "wasm",
+    CONVLAB_THREADS: "two",
+  });
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.stderr, /CONVLAB_THREADS must be a positive integer, got "two"/);
+});

@@ -128,3 +128,24 @@ for (const run of runs) {
     },
   });
 }
+
+Deno.test("cl.seed() makes CNN training with dropout repeat exactly on wasm", async () => {
+  const before = cl.tf.getBackend() as cl.BackendName;
+  await cl.useBackend("wasm");
+  const run = async () => {
+    cl.seed(5);
+    const data = quadrants(64, 3);
+    const model = cl.models.mnistConvnet({ inputShape: [12, 12, 1], numClasses: 4 });
+    cl.compile(model, { optimizer: "adam", loss: "categorical_crossentropy" });
+    const history = await cl.fit(model, data.x, data.y, { epochs: 2, batchSize: 16, verbose: 0 });
+    const kernel = await model.layers[0].getWeights()[0].data();
+    tf.dispose([data.x, data.y]);
+    model.dispose();
+    return { loss: history.history.loss, kernel: Array.from(kernel) };
+  };
+  try {
+    assert.deepEqual(await run(), await run());
+  } finally {
+    await cl.useBackend(before);
+  }
+});

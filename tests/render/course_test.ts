@@ -35,6 +35,27 @@ function lesson(): Notebook {
   };
 }
 
+function broken(): Notebook {
+  const code = (source: string) => ({
+    cell_type: "code" as const,
+    metadata: {},
+    source,
+    execution_count: null,
+    outputs: [],
+  });
+  return {
+    nbformat: 4,
+    nbformat_minor: 5,
+    metadata: {},
+    cells: [
+      { cell_type: "markdown", metadata: {}, source: "# 02 — Broken" },
+      code('console.log("before");'),
+      code('throw new RangeError("Cannot resize image: width must be positive, got -3");'),
+      code('console.log("after");'),
+    ],
+  };
+}
+
 Deno.test({
   name: "deno task course executes lessons with smoke parameters, caches them and renders the site",
   sanitizeResources: false,
@@ -56,8 +77,9 @@ Deno.test({
         cacheDir: join(dir, "cache"),
       };
 
+      await writeNotebook(join(lessons, "02_broken.ipynb"), broken());
       const first = await runCourse(options);
-      assert.equal(first.lessons.length, 1);
+      assert.equal(first.lessons.length, 2);
       assert.ok(first.lessons[0].ok, `lesson failed: ${first.lessons[0].failure}`);
       assert.equal(first.lessons[0].cached, false);
       const page = await Deno.readTextFile(join(dir, "site", "01_epochs.html"));
@@ -66,6 +88,15 @@ Deno.test({
       const executed = await readNotebook(join(dir, "build", "01_epochs.ipynb"));
       assert.ok(executed.cells.some((c) => c.metadata.tags?.includes("injected-parameters")));
       assert.deepEqual(await Deno.readFile(path), before, "the lesson file is not modified");
+
+      // A failing lesson: reported with its cell, its page shows the error and what did not run.
+      assert.equal(first.lessons[1].ok, false);
+      assert.match(first.lessons[1].failure ?? "", /02_broken\.ipynb.*cell 3.*RangeError/s);
+      const brokenPage = await Deno.readTextFile(join(dir, "site", "02_broken.html"));
+      assert.match(brokenPage, /class="cl-error" role="alert"><pre>[^<]*RangeError/);
+      assert.match(brokenPage, /<span class="cl-status">not run<\/span>/);
+      assert.doesNotMatch(brokenPage, />after\n</);
+      await Deno.remove(join(lessons, "02_broken.ipynb"));
 
       const second = await runCourse(options);
       assert.equal(second.lessons[0].cached, true, "unchanged lesson: outputs from the cache");

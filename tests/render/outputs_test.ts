@@ -222,7 +222,7 @@ Deno.test("a code cell shows its execution count and time from metadata.executio
   assert.equal(formatDuration(75), "1 min 15 s");
 });
 
-Deno.test("cells of an executed notebook that have no count are marked not run", () => {
+Deno.test("cells that did not run, timed out or were skipped say so", () => {
   const html = renderCell(codeCell([], { execution_count: null }), 0, trusted(), {
     executed: true,
   });
@@ -234,6 +234,17 @@ Deno.test("cells of an executed notebook that have no count are marked not run",
     { executed: true },
   );
   assert.match(skipped, /skipped/);
+  const timedOut = renderCell(
+    codeCell([], { metadata: { convlab: { status: "timeout" } } }),
+    0,
+    trusted(),
+    { executed: true },
+  );
+  assert.match(timedOut, /<span class="cl-status">timed out<\/span>/);
+  const fine = renderCell(codeCell([], { metadata: { convlab: { status: "ok" } } }), 0, trusted(), {
+    executed: true,
+  });
+  assert.doesNotMatch(fine, /cl-status/);
 });
 
 Deno.test("cell tags remove-input, remove-output, remove-cell and hide-input work as in Jupyter Book", () => {

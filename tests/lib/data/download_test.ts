@@ -186,3 +186,20 @@ Deno.test("deno task data: rejects an unknown dataset and an unknown command", a
   assert.match(errors[0], /unknown dataset imagenet; choose from mnist, fashion-mnist, cifar10/);
   assert.match(errors[1], /unknown command "frobnicate"/);
 });
+
+Deno.test("downloadFile() without onProgress prints a few progress lines, the last one done", async () => {
+  await using server = serve({ "/blob.bin": payload });
+  await using dir = await tempDir();
+  const lines: string[] = [];
+  const log = console.log;
+  console.log = (...args: unknown[]) => lines.push(args.join(" "));
+  try {
+    const file = manifestFile("blob.bin", payload, [`${server.url}/blob.bin`]);
+    await downloadFile(file, dir.path, { mirror: "" });
+  } finally {
+    console.log = log;
+  }
+  assert.ok(lines.length >= 2 && lines.length <= 6, lines.join("\n"));
+  assert.match(lines[0], /^Downloading http:\/\/127\.0\.0\.1:\d+\/blob\.bin: /);
+  assert.match(lines.at(-1)!, /200 kB of 200 kB \(100%\) — done, checksum ok$/);
+});

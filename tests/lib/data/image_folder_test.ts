@@ -172,3 +172,21 @@ Deno.test("imageFolder() explains a missing folder, no classes, no images and ba
   );
   await assert.rejects(() => imageFolder(dir.path, { imageSize: [0, 5] }), /imageSize must be/);
 });
+
+Deno.test("imageFolder() resizes as TF2's tf.image.resize (bilinear and bicubic)", async () => {
+  await using dir = await tempDir();
+  await Deno.mkdir(join(dir.path, "a"));
+  const image = tf.tidy(() =>
+    tf.tensor3d(Array.from({ length: 6 * 9 * 3 }, (_, i) => (i * 37) % 256), [6, 9, 3], "int32")
+  );
+  await Deno.writeFile(join(dir.path, "a", "x.png"), await encodePng(image));
+  for (const interpolation of ["bilinear", "bicubic"] as const) {
+    const data = await imageFolder(dir.path, { imageSize: [13, 7], interpolation, quiet: true });
+    const { xs, ys } = await data.batchAt([0]);
+    const expected = tf.tidy(() => cl.image.resize(image, [13, 7], { method: interpolation }));
+    const diff = tf.tidy(() => xs.squeeze([0]).sub(expected).abs().max());
+    assert.ok((await diff.data())[0] < 1e-3, interpolation);
+    tf.dispose([xs, ys!, expected, diff]);
+  }
+  image.dispose();
+});

@@ -226,3 +226,35 @@ Deno.test({
     data.dispose();
   },
 });
+
+Deno.test("batches() feed cl.fit and cl.evaluate: a small dense net learns the embedded digits", async () => {
+  cl.seed(3);
+  const data = await cl.datasets.mnist({
+    source: "embedded",
+    subset: { train: 1500, test: 500 },
+    flatten: true,
+    oneHot: true,
+    quiet: true,
+  });
+  const model = tf.sequential({
+    layers: [
+      tf.layers.dense({ units: 64, activation: "relu", inputShape: [784] }),
+      tf.layers.dense({ units: 10, activation: "softmax" }),
+    ],
+  });
+  cl.compile(model, { optimizer: "adam", loss: "categorical_crossentropy", metrics: ["accuracy"] });
+  const batches = data.batches("train", { batchSize: 64 });
+  const history = await cl.fit(model, batches, { epochs: 3, verbose: 0 });
+  assert.equal(history.history.loss.length, 3);
+  // The optimizer's state exists now; one more epoch and an evaluation add no tensor.
+  const before = tf.memory().numTensors;
+  await cl.fit(model, batches, { epochs: 1, verbose: 0 });
+  const [, accuracy] = await cl.evaluate(
+    model,
+    data.batches("test", { batchSize: 250 }),
+  ) as number[];
+  assert.ok(accuracy > 0.8, `test accuracy ${accuracy}`);
+  assert.equal(tf.memory().numTensors, before);
+  model.dispose();
+  data.dispose();
+});

@@ -1,0 +1,167 @@
+/**
+ * The same fixtures run by Deno's own Jupyter kernel (`deno jupyter --install`, then
+ * `jupyter nbconvert --to notebook --execute --allow-errors`) give the same MIME types,
+ * `text/plain` values, stream text and errors as Convlab's kernel — except in the cells a
+ * fixture marks `metadata.convlab_test.deno_differs` (each says why).
+ *
+ * Deno's kernel drops the first messages of a run while Jupyter's iopub socket connects, and now
+ * and then a later one, so each notebook starts with a quiet warm-up cell and a cell that differs
+ * is run again (up to three runs) before it counts as a difference.
+ */
+import assert from "node:assert/strict";
+import { basename, join } from "node:path";
+import { hasCommand, skipUnless } from "../_skip.ts";
+import {
+  type Cell,
+  cleanNotebook,
+  type Notebook,
+  readNotebook,
+  serializeNotebook,
+} from "../../kernel/notebook.ts";
+import { fixturePaths, FIXTURES } from "./_fixtures.ts";
+
+function denoKernelInstalled(): boolean {
+  if (!hasCommand("jupyter-nbconvert")) return false;
+  const list = () =>
+    new Deno.Command("jupyter", {
+      args: ["kernelspec", "list", "--json"],
+      stdout: "piped",
+      stderr: "null",
+    })
+      .outputSync();
+  try {
+    const specs = JSON.parse(new TextDecoder().decode(list().stdout)).kernelspecs ?? {};
+    if (specs.deno) return true;
+    // The documented setup step.
+    return new Deno.Command(Deno.execPath(), {
+      args: ["jupyter", "--install"],
+      stdout: "null",
+      stderr: "null",
+    })
+      .outputSync().success;
+  } catch {
+    return false;
+  }
+}
+
+const available = denoKernelInstalled();
+
+/** What is compared: per rich output its type, MIME types and text/plain; errors; stream text. */
+function summary(cell: Cell) {
+  if (cell.cell_type !== "code") return null;
+  const outputs: unknown[] = [];
+  const streams: Record<string, string> = {};
+  for (const out of cell.outputs) {
+    if (out.output_type === "stream") streams[out.name] = (streams[out.name] ?? "") + out.text;
+    else if (out.output_type === "error") outputs.push(["error", out.ename, out.evalue]);
+    else {outputs.push([
+        out.output_type,
+        Object.keys(out.data).sort(),
+        out.data["text/plain"] ?? null,
+      ]);}
+  }
+  return { outputs, streams };
+}
+
+function differs(cell: Cell): boolean {
+  const test = cell.metadata.convlab_test as { deno_differs?: string } | undefined;
+  return test?.deno_differs !== undefined || (cell.metadata.tags ?? []).includes("skip-execution");
+}
+
+const WARM_UP: Cell = {
+  cell_type: "code",
+  id: "warm-up",
+  metadata: {},
+  source: "await new Promise((resolve) => setTimeout(resolve, 500));",
+  outputs: [],
+  execution_count: null,
+};
+
+/** Run notebooks through nbconvert with Deno's kernel; returns their executed cells (no warm-up). */
+async function runWithDenoKernel(notebooks: Map<string, Notebook>): Promise<Map<string, Cell[]>> {
+  const outDir = await Deno.makeTempDir({ prefix: "convlab-nbconvert-" });
+  const inputs: string[] = [];
+  try {
+    for (const [name, nb] of notebooks) {
+      // Beside the fixtures, so that relative imports resolve the same way.
+      const input = join(FIXTURES, `.compare-${name}.ipynb`);
+      const copy = { ...cleanNotebook(nb), cells: [WARM_UP, ...cleanNotebook(nb).cells] };
+      await Deno.writeTextFile(input, serializeNotebook(copy));
+      inputs.push(input);
+    }
+    const run = await new Deno.Command("jupyter", {
+      args: [
+        "nbconvert",
+        "--to",
+        "notebook",
+        "--execute",
+        "--allow-errors",
+        "--ExecutePreprocessor.kernel_name=deno",
+        "--ExecutePreprocessor.timeout=120",
+        "--output-dir",
+        outDir,
+        ...inputs,
+      ],
+      env: { NO_COLOR: "1", PYDEVD_DISABLE_FILE_VALIDATION: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.ok(run.success, new TextDecoder().decode(run.stderr));
+    const results = new Map<string, Cell[]>();
+    for (const name of notebooks.keys()) {
+      const executed = await readNotebook(join(outDir, `.compare-${name}.ipynb`));
+      results.set(name, executed.cells.slice(1));
+    }
+    return results;
+  } finally {
+    for (const input of inputs) await Deno.remove(input).catch(() => {});
+    await Deno.remove(outDir, { recursive: true });
+  }
+}
+
+Deno.test({
+  name:
+    "Deno's own kernel gives the same outputs as Convlab's on every fixture (known differences aside)",
+  ...skipUnless(
+    available,
+    "jupyter-nbconvert or Deno's Jupyter kernel (deno jupyter --install) is not available",
+  ),
+  async fn() {
+    const fixtures = new Map<string, Notebook>();
+    for (const path of fixturePaths()) {
+      fixtures.set(basename(path, ".ipynb"), await readNotebook(path));
+    }
+    // cell key → the mismatch still open
+    let open = new Map<string, string>();
+    let pending = new Map(fixtures);
+    for (let attempt = 1; attempt <= 3 && pending.size > 0; attempt++) {
+      // Two nbconvert processes at once: kernel start-up dominates, and it is mostly waiting.
+      const entries = [...pending];
+      const half = Math.ceil(entries.length / 2);
+      const parts = await Promise.all(
+        [entries.slice(0, half), entries.slice(half)].filter((p) => p.length > 0)
+          .map((p) => runWithDenoKernel(new Map(p))),
+      );
+      const runs = new Map(parts.flatMap((m) => [...m]));
+      const stillOpen = new Map<string, string>();
+      for (const [name, cells] of runs) {
+        fixtures.get(name)!.cells.forEach((ours, i) => {
+          const key = `${name} cell ${i + 1}`;
+          if (attempt > 1 && !open.has(key)) return;
+          if (differs(ours)) return;
+          const expected = JSON.stringify(summary(ours));
+          const actual = JSON.stringify(summary(cells[i]));
+          if (expected !== actual) stillOpen.set(key, `Deno: ${actual}\n  Convlab: ${expected}`);
+        });
+      }
+      open = stillOpen;
+      if (open.size > 0) {
+        console.log(`attempt ${attempt}: ${[...open.keys()].join(", ")} differ; running again`);
+      }
+      pending = new Map(
+        [...fixtures].filter(([name]) => [...open.keys()].some((k) => k.startsWith(`${name} `))),
+      );
+    }
+    assert.deepEqual([...open].map(([k, v]) => `${k}:\n  ${v}`), []);
+  },
+});
