@@ -25,7 +25,7 @@ Deno.test("a lesson session may write and read Convlab's cache folder (saved mod
         `await Deno.readTextFile(${JSON.stringify(join(probe, "model.json"))})`,
     );
     const result = await executeNotebook(nb, { cwd: notebookDir, permissions });
-    assert.equal(result.ok, true, result.error?.message);
+    assert.equal(result.ok, true, result.error?.message ?? "");
     const out = (result.notebook.cells[0] as CodeCell).outputs[0];
     assert.equal(out.output_type, "execute_result");
     // A folder outside the grants stays closed.

@@ -102,7 +102,7 @@ for (const path of lessons) {
         [],
         `${name} (executed copy in test-artifacts/lessons/${name})`,
       );
-      assert.ok(result.ok, result.error?.message);
+      assert.ok(result.ok, result.error?.message ?? "");
       assert.ok(
         result.cells.every((c) =>
           c.status === "ok" || c.status === "text" || c.status === "skipped"
