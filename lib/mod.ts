@@ -74,6 +74,8 @@ export {
   type SaveModelResult,
 } from "./save.ts";
 export { markFrozen, setTrainable } from "./freeze.ts";
+/** Pretrained backbones for transfer learning: the shipped small VGG and MobileNet (lesson 04). */
+export * as backbones from "./backbones/mod.ts";
 export { type ProgressFactory, type ProgressInfo, setProgressFactory } from "./progress.ts";
 // `show` is display.ts's `show(value, {displayId, update})` with the `cl.show.*` visuals on it.
 export { Chart, ImageGrid, plot, save, show, Table, TrainingProgress } from "./viz/mod.ts";

@@ -251,7 +251,9 @@ export class Session {
     // `deno run` looks for deno.json beside its main module (the runtime), but a notebook's
     // imports must resolve as under `deno jupyter` started in the notebook's folder.
     const config = configFileFor(o.cwd);
-    args.push(config ? `--config=${config}` : "--no-config");
+    // A caller that names the configuration itself (the grader: never the submission's) wins.
+    const named = o.denoArgs?.some((a) => /^--(no-)?config(=|$)/.test(a));
+    if (!named) args.push(config ? `--config=${config}` : "--no-config");
     args.push(...permissionFlags(o.permissions ?? {}), ...(o.denoArgs ?? []), RUNTIME_ARG);
     let child: Deno.ChildProcess;
     try {
