@@ -276,7 +276,7 @@ function failureFor(
  * @example
  * ```ts ignore
  * import { executeNotebook, readNotebook } from "./mod.ts";
- * const path = "lessons/00_welcome.ipynb";
+ * const path = "lessons/01_convolution.ipynb";
  * const result = await executeNotebook(await readNotebook(path), { path, timeout: 60 });
  * if (!result.ok) throw result.error;
  * ```
