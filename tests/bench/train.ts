@@ -304,7 +304,7 @@ function peerLayers(modelName: string): Record<string, unknown>[] {
 }
 
 async function writePeerData(data: Dataset, modelName: string): Promise<string> {
-  const dir = await Deno.makeTempDir({ prefix: "convlab-bench-" });
+  const dir = await Deno.makeTempDir({ prefix: "convlab-bench-train-" });
   const bytes = (a: Float32Array | Uint8Array) =>
     new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
   await Deno.writeFile(`${dir}/x_train.f32`, bytes(data.xTrain));
@@ -323,6 +323,16 @@ async function writePeerData(data: Dataset, modelName: string): Promise<string> 
     }),
   );
   return dir;
+}
+
+/** The PyTorch peer on this data, written to a fresh temporary folder (removed afterwards). */
+async function trainTorchOn(data: Dataset, modelName: string, seed: number) {
+  const dir = await writePeerData(data, modelName);
+  try {
+    return await trainTorch(dir, modelName, seed);
+  } finally {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
 }
 
 async function torchAvailable(): Promise<boolean> {
@@ -432,48 +442,42 @@ export default async function main(args: string[]): Promise<void> {
     const data = modelName === "lenet5"
       ? await fashionMnist(limit)
       : randomCifar(limit ?? DEFAULT_CIFAR_IMAGES);
-    const peerDir = withTorch ? await writePeerData(data, modelName) : undefined;
-    try {
-      for (let rep = 0; rep < reps; rep++) {
-        const ours = await trainConvlab(modelName, data, rep);
-        const peer = peerDir ? await trainTorch(peerDir, modelName, rep) : undefined;
-        const ratio = peer ? ours.imagesPerSecond / peer.imagesPerSecond : undefined;
-        // Images per CPU-second, ours over PyTorch's: less sensitive to other processes.
-        const cpuRatio = peer ? peer.cpuSeconds / ours.cpuSeconds : undefined;
-        const load = loadAverage();
-        const row = {
-          model: modelName,
-          backend: info.backend,
-          imagesPerSecond: ours.imagesPerSecond,
-          accuracy: ours.accuracy,
-          pytorchImagesPerSecond: peer?.imagesPerSecond,
-          pytorchAccuracy: peer?.accuracy,
-          ratio,
-          cpuRatio,
-          images: ours.images,
-          data: data.name,
-          simd: info.simd,
-          threads: info.threads,
-          loadAverage: load,
-        };
-        if (values.json) {
-          console.log(JSON.stringify(row));
-        } else {
-          const f = (v: number | undefined, digits = 0) =>
-            v === undefined ? "-" : v.toFixed(digits);
-          console.log(
-            `${modelName.padEnd(8)} ${String(info.backend).padEnd(8)} ${
-              f(ours.imagesPerSecond).padStart(9)
-            } ${f(peer?.imagesPerSecond).padStart(9)} ${f(ratio, 2).padStart(6)} ${
-              f(ours.accuracy, 4).padStart(9)
-            } ${f(peer?.accuracy, 4).padStart(10)} ${f(cpuRatio, 2).padStart(10)} ${
-              f(load, 1).padStart(5)
-            }  ${data.name}`,
-          );
-        }
+    for (let rep = 0; rep < reps; rep++) {
+      const ours = await trainConvlab(modelName, data, rep);
+      const peer = withTorch ? await trainTorchOn(data, modelName, rep) : undefined;
+      const ratio = peer ? ours.imagesPerSecond / peer.imagesPerSecond : undefined;
+      // Images per CPU-second, ours over PyTorch's: less sensitive to other processes.
+      const cpuRatio = peer ? peer.cpuSeconds / ours.cpuSeconds : undefined;
+      const load = loadAverage();
+      const row = {
+        model: modelName,
+        backend: info.backend,
+        imagesPerSecond: ours.imagesPerSecond,
+        accuracy: ours.accuracy,
+        pytorchImagesPerSecond: peer?.imagesPerSecond,
+        pytorchAccuracy: peer?.accuracy,
+        ratio,
+        cpuRatio,
+        images: ours.images,
+        data: data.name,
+        simd: info.simd,
+        threads: info.threads,
+        loadAverage: load,
+      };
+      if (values.json) {
+        console.log(JSON.stringify(row));
+      } else {
+        const f = (v: number | undefined, digits = 0) => v === undefined ? "-" : v.toFixed(digits);
+        console.log(
+          `${modelName.padEnd(8)} ${String(info.backend).padEnd(8)} ${
+            f(ours.imagesPerSecond).padStart(9)
+          } ${f(peer?.imagesPerSecond).padStart(9)} ${f(ratio, 2).padStart(6)} ${
+            f(ours.accuracy, 4).padStart(9)
+          } ${f(peer?.accuracy, 4).padStart(10)} ${f(cpuRatio, 2).padStart(10)} ${
+            f(load, 1).padStart(5)
+          }  ${data.name}`,
+        );
       }
-    } finally {
-      if (peerDir) await Deno.remove(peerDir, { recursive: true });
     }
   }
 }
