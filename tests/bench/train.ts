@@ -326,10 +326,10 @@ async function writePeerData(data: Dataset, modelName: string): Promise<string> 
 }
 
 /** The PyTorch peer on this data, written to a fresh temporary folder (removed afterwards). */
-async function trainTorchOn(data: Dataset, modelName: string, seed: number) {
+async function trainTorchOn(data: Dataset, modelName: string, seed: number, threads: number) {
   const dir = await writePeerData(data, modelName);
   try {
-    return await trainTorch(dir, modelName, seed);
+    return await trainTorch(dir, modelName, seed, threads);
   } finally {
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
@@ -345,11 +345,11 @@ async function torchAvailable(): Promise<boolean> {
   }
 }
 
-async function trainTorch(dir: string, modelName: string, seed: number) {
+async function trainTorch(dir: string, modelName: string, seed: number, threads: number) {
   const script = new URL("./train_torch.py", import.meta.url).pathname;
   const out = await new Deno.Command(PYTHON, {
-    args: [script, dir, modelName, "--threads", "2", "--seed", String(seed)],
-    env: { OPENBLAS_NUM_THREADS: "1", OMP_NUM_THREADS: "2" },
+    args: [script, dir, modelName, "--threads", String(threads), "--seed", String(seed)],
+    env: { OPENBLAS_NUM_THREADS: "1", OMP_NUM_THREADS: String(threads) },
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -377,7 +377,9 @@ function loadAverage(): number | undefined {
 
 const USAGE =
   "usage: deno task bench train [--backend webgpu|wasm|cpu] [--model lenet5|cifar|all] " +
-  "[--json] [--reps n] [--images n] [--no-torch] [--profile steps]";
+  "[--json] [--reps n] [--images n] [--no-torch] [--torch-threads n] [--profile steps]\n" +
+  "(Convlab's threads: CONVLAB_THREADS=n; --torch-threads 1 with CONVLAB_THREADS=1 compares one " +
+  "core each, which a busy machine disturbs least)";
 
 export default async function main(args: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -390,6 +392,7 @@ export default async function main(args: string[]): Promise<void> {
       images: { type: "string" },
       "no-torch": { type: "boolean", default: false },
       profile: { type: "string" },
+      "torch-threads": { type: "string", default: "2" },
       help: { type: "boolean", default: false },
     },
   });
@@ -424,6 +427,7 @@ export default async function main(args: string[]): Promise<void> {
     return;
   }
   const reps = positive("reps", values.reps);
+  const torchThreads = positive("torch-threads", values["torch-threads"]);
   const limit = values.images ? positive("images", values.images) : undefined;
   const withTorch = !values["no-torch"] && await torchAvailable();
   const info = cl.backendInfo();
@@ -431,9 +435,11 @@ export default async function main(args: string[]): Promise<void> {
     console.log(
       `backend: ${info.backend} (${info.device}; SIMD ${info.simd}, threads ${info.threads})`,
     );
-    if (!withTorch) {
-      console.log("PyTorch peer: not run (no torch for /usr/bin/python3, or --no-torch)");
-    }
+    console.log(
+      withTorch
+        ? `PyTorch peer: ${torchThreads} thread(s), OPENBLAS_NUM_THREADS=1`
+        : "PyTorch peer: not run (no torch for /usr/bin/python3, or --no-torch)",
+    );
     console.log(
       "model    backend   images/s   pytorch  ratio  accuracy  torch acc  cpu ratio  load  data",
     );
@@ -444,7 +450,7 @@ export default async function main(args: string[]): Promise<void> {
       : randomCifar(limit ?? DEFAULT_CIFAR_IMAGES);
     for (let rep = 0; rep < reps; rep++) {
       const ours = await trainConvlab(modelName, data, rep);
-      const peer = withTorch ? await trainTorchOn(data, modelName, rep) : undefined;
+      const peer = withTorch ? await trainTorchOn(data, modelName, rep, torchThreads) : undefined;
       const ratio = peer ? ours.imagesPerSecond / peer.imagesPerSecond : undefined;
       // Images per CPU-second, ours over PyTorch's: less sensitive to other processes.
       const cpuRatio = peer ? peer.cpuSeconds / ours.cpuSeconds : undefined;
