@@ -184,7 +184,8 @@ export class ImageDataset {
       throw new Error(`Cannot read ${key} of dataset ${this.info.name}: it was disposed`);
     }
     let tensor = this.#tensors.get(key);
-    if (!tensor) {
+    // Made again if the caller disposed it themselves.
+    if (!tensor || tensor.isDisposed) {
       const split = key.endsWith("Train") ? "train" : "test";
       tensor = key.startsWith("x") ? this.#images(split, null) : this.#labels(split, null);
       if (tensor.size * 4 > WEBGPU_BUFFER_LIMIT && tf.getBackend() === "webgpu") {

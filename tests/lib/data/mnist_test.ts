@@ -150,6 +150,8 @@ Deno.test("mnist() tensors made inside tf.tidy() survive it and die with dispose
   });
   assert.equal(tf.memory().numTensors, before + 1);
   assert.ok((await scalar(() => data.xTrain.sum())) > 0); // still usable after the scope
+  data.xTrain.dispose(); // disposed by the caller: made again on the next access
+  assert.equal(data.xTrain.isDisposed, false);
   data.dispose();
   assert.equal(tf.memory().numTensors, before);
   assert.throws(() => data.xTrain, /was disposed/);
