@@ -33,6 +33,7 @@ import * as tfWasm from "@tensorflow/tfjs-backend-wasm";
 import { DISPLAY, type MimeBundle } from "./display.ts";
 import { registerWasmGradientKernels } from "./backend/wasm_kernels.ts";
 import { installFusedAdam } from "./backend/fused_adam.ts";
+import { installFusedRelu } from "./backend/fused_relu.ts";
 import { installWasmThreads } from "./backend/wasm_threads.ts";
 import {
   type AdapterDescription,
@@ -232,6 +233,7 @@ async function start(
   if (name === "wasm") {
     registerWasmGradientKernels();
     installFusedAdam();
+    installFusedRelu();
     const folder = wasmBinaryFolder();
     if (folder && !granted({ name: "read", path: folder })) {
       throw new BackendUnavailableError(

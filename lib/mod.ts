@@ -46,8 +46,6 @@ export {
 } from "./summary.ts";
 export { compile, type CompileOptions, type LossSpec } from "./compile.ts";
 export {
-  type BatchElement,
-  type BatchSource,
   type CallbackLike,
   evaluate,
   type EvaluateOptions,
@@ -55,8 +53,14 @@ export {
   type FitOptions,
   predict,
   type PredictOptions,
-  type Tensors,
 } from "./train.ts";
+export {
+  type BatchElement,
+  type BatchSource,
+  type DatasetLike,
+  type NumberArrays,
+  type Tensors,
+} from "./batches.ts";
 export * as losses from "./losses.ts";
 export * as metrics from "./metrics.ts";
 export * as optimizers from "./optimizers.ts";
@@ -75,3 +79,11 @@ export { type ProgressFactory, type ProgressInfo, setProgressFactory } from "./p
 export { Chart, ImageGrid, plot, save, show, Table, TrainingProgress } from "./viz/mod.ts";
 /** Data augmentation: ImageDataGenerator and the Keras preprocessing layers (lesson 03). */
 export { ImageDataGenerator, ImageFlow, layers } from "./augment/mod.ts";
+/** Where saved (cache) and shipped (data/models/) models live, by name (lesson 02 on). */
+export {
+  findModel,
+  type FoundModel,
+  MODEL_NAMES,
+  modelDir,
+  shippedModelDir,
+} from "./model_dirs.ts";

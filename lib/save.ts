@@ -84,7 +84,8 @@ export interface SaveModelResult {
 
 /**
  * Save a model to a folder as `model.json` + `weights.bin` (created if missing; an existing model
- * there is replaced). Other files in the folder are left alone.
+ * there is replaced). Other files in the folder are left alone. Keras-style names such as
+ * `"cnn_v2.h5"` work too: they name the folder (load it back with the same path).
  *
  * Introduced in lesson 02 (LeNet-5 and MNIST).
  *

@@ -158,34 +158,83 @@ export async function writeSiteAssets(outDir: string, needs: AssetNeeds): Promis
   return written;
 }
 
-function inlineScript(source: string): string {
-  // Nothing inside may close the element early.
-  return `<script>${
-    source.replace(/<\/script/gi, "<\\/script").replace(/<!--/g, "<\\!--")
-  }</script>`;
+async function sha256Base64(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return bytesToBase64(new Uint8Array(digest));
+}
+
+/** Nothing inside an inlined script may close its element early. */
+function scriptText(source: string): string {
+  return source.replace(/<\/script/gi, "<\\/script").replace(/<!--/g, "<\\!--");
+}
+
+/** What a page needs in its `<head>` and at the end of its `<body>` for its assets. */
+export interface AssetTags {
+  head: string;
+  body: string;
+  /** CSP hashes (`'sha256-…'`) of the inline scripts, for a Content-Security-Policy. */
+  scriptHashes: string[];
 }
 
 /** `<head>` and end-of-`<body>` HTML for a page, linking or inlining its assets. */
 export async function assetTags(
   needs: AssetNeeds,
-  options: { inline: boolean; href: string },
-): Promise<{ head: string; body: string }> {
+  options: { inline: boolean; href: string; scripts?: boolean },
+): Promise<AssetTags> {
+  const withScripts = options.scripts ?? true;
   if (!options.inline) {
     const h = options.href;
     return {
       head: `<link rel="stylesheet" href="${h}${ASSET_FILES.css}">` +
         (needs.math ? `\n<link rel="stylesheet" href="${h}${ASSET_FILES.katexCss}">` : ""),
-      body: (needs.plotly
-        ? `<script src="${h}${ASSET_FILES.plotly}" charset="utf-8"></script>\n`
-        : "") +
-        `<script src="${h}${ASSET_FILES.js}"></script>`,
+      body: !withScripts
+        ? ""
+        : (needs.plotly
+          ? `<script src="${h}${ASSET_FILES.plotly}" charset="utf-8"></script>\n`
+          : "") +
+          `<script src="${h}${ASSET_FILES.js}"></script>`,
+      scriptHashes: [],
     };
   }
   const css = await siteStylesheet();
   const katex = needs.math ? await katexStylesheet({ inlineFonts: true }) : "";
+  const scripts = !withScripts ? [] : [
+    ...(needs.plotly ? [scriptText(await plotlyScript())] : []),
+    scriptText(await siteScript()),
+  ];
   return {
     head: `<style>\n${css}\n${katex}\n</style>`,
-    body: (needs.plotly ? inlineScript(await plotlyScript()) + "\n" : "") +
-      inlineScript(await siteScript()),
+    body: scripts.map((s) => `<script>${s}</script>`).join("\n"),
+    scriptHashes: await Promise.all(scripts.map(async (s) => `'sha256-${await sha256Base64(s)}'`)),
   };
+}
+
+/**
+ * A Content-Security-Policy for pages of untrusted notebooks: only the page's own scripts run
+ * (its asset files, or its inline scripts by hash), never inline handlers or injected scripts;
+ * images only as data URIs; no connections, frames, forms or plugins. A second wall behind the
+ * sanitiser.
+ */
+export function untrustedPagePolicy(
+  tags: AssetTags,
+  options: { inline: boolean; scripts: boolean },
+): string {
+  const own = options.inline ? "" : " 'self' file:";
+  const scripts = !options.scripts
+    ? " 'none'"
+    : options.inline
+    ? " " + tags.scriptHashes.join(" ")
+    : own;
+  return [
+    "default-src 'none'",
+    `script-src${scripts}`,
+    `style-src 'unsafe-inline'${own}`,
+    `font-src data:${own}`,
+    "img-src data: blob:",
+    "connect-src 'none'",
+    "frame-src 'none'",
+    "object-src 'none'",
+    "form-action 'none'",
+    "base-uri 'none'",
+  ].join("; ");
 }

@@ -126,6 +126,8 @@ async function siblingDigest(notebookPath: string): Promise<string> {
 export interface CacheKeyOptions {
   /** Parameters injected at execution (papermill style). */
   parameters?: Record<string, unknown>;
+  /** Whether execution continues after errors (it changes which cells have outputs). */
+  allowErrors?: boolean;
   /** The notebook's file: TypeScript/JSON files beside it are part of the key. */
   path?: string;
   /** Digest of the project (from {@linkcode projectDigest}); computed from `root` if absent. */
@@ -164,6 +166,7 @@ export async function executionCacheKey(
     deno: Deno.version.deno,
     code: nb.cells.filter((c): c is CodeCell => c.cell_type === "code").map(codeCellIdentity),
     parameters: options.parameters ?? {},
+    ...(options.allowErrors ? { allowErrors: true } : {}),
     project: options.projectDigest ?? await projectDigest(root),
     siblings: options.path ? await siblingDigest(options.path) : "",
   };

@@ -26,7 +26,8 @@ Usage: deno task render <notebook|folder>... [options]
   --sanitize               treat notebooks as untrusted: no scripts, no event handlers,
                            and never executed (grade submissions with deno task grade)
   --title <text>           site name (default: Convlab)
-  --allow-errors           exit 0 even when a notebook fails to execute
+  --allow-errors           keep executing after a failing cell (the page shows every error)
+                           and exit 0
   -h, --help               this help
 
 A folder gives the notebooks directly in it, in natural order; *.out.ipynb copies are skipped.
@@ -127,6 +128,7 @@ export async function main(args: string[]): Promise<number> {
       notebookTimeout: seconds("notebook-timeout", values["notebook-timeout"]),
       force: values.force,
       cacheDir: values.cache ? undefined : false,
+      allowErrors: values["allow-errors"],
       sanitize: values.sanitize,
       siteTitle: values.title,
       onExecutionStart: ({ path, index, total }) => {

@@ -6,7 +6,7 @@
  */
 import { basename, dirname, extname } from "node:path";
 import type { Cell, Notebook } from "../notebook.ts";
-import { type AssetNeeds, assetTags } from "./assets.ts";
+import { type AssetNeeds, assetTags, untrustedPagePolicy } from "./assets.ts";
 import { type CellRenderOptions, renderCell } from "./cells.ts";
 import { loadSanitizer, newRenderContext } from "./context.ts";
 import { escapeHtml } from "./html.ts";
@@ -211,11 +211,24 @@ export async function pageShell(parts: {
   assetsHref: string;
   lang: string;
   downloadHref?: string;
+  /** Add a Content-Security-Policy that lets only the page's own scripts run. */
+  untrusted?: boolean;
 }): Promise<string> {
+  // An untrusted page without figures needs no script at all (its phone menu works by CSS).
+  const scripts = !parts.untrusted || parts.needs.plotly;
   const assets = await assetTags(parts.needs, {
     inline: parts.singleFile,
     href: parts.assetsHref,
+    scripts,
   });
+  const policy = parts.untrusted
+    ? `<meta http-equiv="Content-Security-Policy" content="${
+      // Our own words and base64 hashes: only a double quote could end the attribute.
+      untrustedPagePolicy(assets, { inline: parts.singleFile, scripts }).replaceAll(
+        '"',
+        "&quot;",
+      )}">\n`
+    : "";
   const sidebar = parts.lessons && parts.lessons.length > 0 ? sidebarHtml(parts.lessons) : "";
   const layoutClass = ["cl-layout", sidebar ? "" : "cl-no-sidebar", parts.toc ? "" : "cl-no-toc"]
     .filter(Boolean).join(" ");
@@ -231,7 +244,7 @@ export async function pageShell(parts: {
 <html lang="${escapeHtml(parts.lang)}">
 <head>
 <meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
+${policy}<meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light dark">
 <meta name="generator" content="Convlab">
 <title>${escapeHtml(windowTitle)}</title>
@@ -337,6 +350,7 @@ ${footer ? `<footer class="cl-footer">${footer}</footer>` : ""}`;
     assetsHref: options.assetsHref ?? "assets/",
     lang: options.lang ?? "en",
     downloadHref: options.downloadHref,
+    untrusted: options.sanitize ?? false,
   });
   return {
     html,

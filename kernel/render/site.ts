@@ -34,6 +34,8 @@ export interface SiteOptions {
   timeout?: number;
   /** Whole-notebook timeout in seconds for execution. */
   notebookTimeout?: number;
+  /** Keep executing after a cell fails, so the page shows every error (default false). */
+  allowErrors?: boolean;
   /** Where executed notebooks are cached (default `.cache/render/` in the project root); `false`: no cache. */
   cacheDir?: string | false;
   /** Re-execute even when the cache has the notebook (the fresh result is stored). */
@@ -98,6 +100,8 @@ export interface SiteResult {
   pages: SitePage[];
   /** Asset files written, relative to `outDir` (empty for single-file sites). */
   assets: string[];
+  /** Pages of an earlier build that no notebook makes any more, now removed. */
+  removed: string[];
   /** False when some notebook failed to execute (its page shows the error). */
   ok: boolean;
 }
@@ -213,6 +217,36 @@ export async function renderIndexPage(
   });
 }
 
+const GENERATOR = '<meta name="generator" content="Convlab">';
+
+/**
+ * Remove pages an earlier build wrote (recognised by Convlab's generator tag) whose notebook is
+ * gone or renamed, and their notebook downloads; other files in the folder are left alone.
+ */
+async function pruneStalePages(outDir: string, keep: Set<string>): Promise<string[]> {
+  const removed: string[] = [];
+  const keptNotebooks = new Set(
+    [...keep].map((p) => `${basename(p, ".html")}.ipynb`),
+  );
+  for await (const entry of Deno.readDir(outDir)) {
+    const path = join(outDir, entry.name);
+    if (!entry.isFile || !entry.name.endsWith(".html") || keep.has(path)) continue;
+    const head = await Deno.readTextFile(path).then((t) => t.slice(0, 2000)).catch(() => "");
+    if (!head.includes(GENERATOR)) continue;
+    await Deno.remove(path);
+    removed.push(path);
+  }
+  const downloads = join(outDir, "notebooks");
+  const entries = await Array.fromAsync(Deno.readDir(downloads)).catch(() => []);
+  for (const entry of entries) {
+    if (entry.isFile && entry.name.endsWith(".ipynb") && !keptNotebooks.has(entry.name)) {
+      await Deno.remove(join(downloads, entry.name));
+      removed.push(join(downloads, entry.name));
+    }
+  }
+  return removed;
+}
+
 /**
  * Render notebooks (files or folders) as a static site in `options.outDir`: executes what needs
  * executing (through the cache), writes one page per notebook, `index.html` and the assets, and
@@ -275,7 +309,9 @@ export async function renderSite(inputs: string[], options: SiteOptions): Promis
     const parameters = typeof options.parameters === "function"
       ? options.parameters(path, nb)
       : options.parameters;
-    const key = cache ? await cache.key(nb, { path, parameters }) : undefined;
+    const key = cache
+      ? await cache.key(nb, { path, parameters, allowErrors: options.allowErrors })
+      : undefined;
     const hit = cache && key && !options.force ? await cache.get(key, nb) : undefined;
     if (hit) {
       executed.push({ nb: hit, execution: "cache", seconds: 0 });
@@ -288,6 +324,7 @@ export async function renderSite(inputs: string[], options: SiteOptions): Promis
       parameters,
       timeout: options.timeout,
       notebookTimeout: options.notebookTimeout,
+      allowErrors: options.allowErrors,
       onProgress: options.onCellProgress && ((event) => options.onCellProgress!(path, event)),
     };
     const started = performance.now();
@@ -367,11 +404,13 @@ export async function renderSite(inputs: string[], options: SiteOptions): Promis
     ),
   );
   const assets = options.singleFile ? [] : await writeSiteAssets(outDir, needs);
+  const removed = await pruneStalePages(outDir, new Set([index, ...pages.map((p) => p.output)]));
   return {
     outDir,
     index,
     pages,
     assets,
+    removed,
     ok: pages.every((p) => p.execution !== "failed"),
   };
 }

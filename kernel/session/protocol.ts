@@ -3,10 +3,11 @@
  *
  * Host → child: the host drives the child's V8 inspector over the DevTools WebSocket
  * (`Runtime.evaluate` in REPL mode for cells, `Runtime.callFunctionOn` on the runtime's
- * {@linkcode RuntimeApi} object for the rest). Child → host: the runtime writes one framed JSON
- * {@linkcode ChildMessage} per message to its stdout (a pipe: unlike the inspector's TCP socket
- * it adds no Nagle delay), so output, displays, results and errors reach the host in the order
- * the cell produced them, with raw native output between frames. Every message names the cell
+ * {@linkcode RuntimeApi} object for the rest). Child → host: JSON {@linkcode ChildMessage}s,
+ * in the order the cell produced them — returned by `finish` at the end of a cell, or, for
+ * output that comes while a cell runs or after it, written to stdout as frames (a pipe: unlike
+ * the inspector's TCP socket it adds no Nagle delay), with raw native output between frames.
+ * Every message names the cell
  * (`cell`, the host's evaluation sequence number) that started the code producing it, which
  * keeps the output of timers and promises with the cell that created them.
  *
@@ -44,8 +45,7 @@ export type ChildMessage =
     uncaught?: "exception" | "rejection";
   }
   | { t: "clear"; cell: number; wait: boolean }
-  | { t: "exit"; cell: number; code: number }
-  | { t: "end"; cell: number };
+  | { t: "exit"; cell: number; code: number };
 
 /** How `finish` receives the outcome of a cell's evaluation. */
 export type EvaluationOutcome = "value" | "exception" | "none";
@@ -59,15 +59,16 @@ export interface RuntimeApi {
   attach(options: { nonce: string; enterName: string; settleMs: number }): void;
   /**
    * After a cell's evaluation: report its value or exception, wait (at most `settleMs`) for
-   * timers the cell started, flush output, and mark the end on stdout (an `end` frame) and
-   * stderr ({@linkcode endMarker}).
+   * timers the cell started, and return the messages not yet written as frames, with the
+   * number of frames written so far (the host reads those first, to keep the order).
    */
-  finish(cell: number, outcome: EvaluationOutcome, value?: unknown): Promise<void>;
+  finish(cell: number, outcome: EvaluationOutcome, value?: unknown): Promise<FinishReply>;
 }
 
-/** The marker the runtime writes to stderr when a cell is finished. */
-export function endMarker(nonce: string, cell: number): string {
-  return `\u001b]convlab;${nonce};${cell}\u0007`;
+/** What `finish` returns: the cell's remaining messages (JSON) and the frame count so far. */
+export interface FinishReply {
+  messages: string[];
+  framesWritten: number;
 }
 
 /** The start of a message frame on stdout; the frame is this, the JSON, and a newline. */

@@ -28,7 +28,6 @@ import {
 import {
   API_SYMBOL,
   type ChildMessage,
-  endMarker,
   type EvaluationOutcome,
   frame,
   type RuntimeApi,
@@ -38,9 +37,8 @@ import {
 const g = globalThis as any;
 const encoder = new TextEncoder();
 const rawStdout = Deno.stdout.writeSync.bind(Deno.stdout);
-const rawStderr = Deno.stderr.writeSync.bind(Deno.stderr);
-/** Messages waiting for `attach` (which brings the frame nonce). */
-const beforeAttach: string[] = [];
+const realSetTimeout = globalThis.setTimeout;
+const realClearTimeout = globalThis.clearTimeout;
 
 function writeAll(write: (bytes: Uint8Array) => number, bytes: Uint8Array): void {
   let at = 0;
@@ -71,8 +69,42 @@ function send(message: ChildMessage): void {
       } satisfies ChildMessage,
     );
   }
-  if (nonce) writeAll(rawStdout, encoder.encode(frame(nonce, payload)));
-  else beforeAttach.push(payload);
+  outbox.push(payload);
+  outboxBytes += payload.length;
+  if (outboxBytes >= FLUSH_BYTES) writeOutbox();
+  else if (outboxTimer === undefined && nonce) {
+    outboxTimer = realSetTimeout(writeOutbox, OUTBOX_DELAY_MS);
+  }
+}
+
+/**
+ * Messages wait in an outbox. `finish` hands what is left to the host in its reply, so a
+ * quick cell costs the host no pipe read; a long cell's messages are written to stdout as
+ * frames every {@linkcode OUTBOX_DELAY_MS} ms (or at 64 KB), so its output streams.
+ */
+const outbox: string[] = [];
+let outboxBytes = 0;
+let outboxTimer: ReturnType<typeof setTimeout> | undefined;
+/** Frames written to stdout so far: the host reads that many before a cell's reply. */
+let framesWritten = 0;
+const OUTBOX_DELAY_MS = 25;
+
+function writeOutbox(): void {
+  if (outboxTimer !== undefined) realClearTimeout(outboxTimer);
+  outboxTimer = undefined;
+  if (!nonce) return; // before `attach`: kept for the host's first reply
+  for (const payload of outbox.splice(0)) {
+    writeAll(rawStdout, encoder.encode(frame(nonce, payload)));
+    framesWritten++;
+  }
+  outboxBytes = 0;
+}
+
+function takeOutbox(): { messages: string[]; framesWritten: number } {
+  if (outboxTimer !== undefined) realClearTimeout(outboxTimer);
+  outboxTimer = undefined;
+  outboxBytes = 0;
+  return { messages: outbox.splice(0), framesWritten };
 }
 
 // ---- output: batched per cell and stream, flushed in order with everything else ----------
@@ -211,13 +243,12 @@ function deferredExit(realExit: (code?: number) => never, what: string) {
   return function exit(code?: number): never {
     const status = code ?? Deno.exitCode ?? 0;
     emit({ t: "exit", cell: currentCell(), code: status });
+    writeOutbox();
     realSetTimeout(() => realExit(status), 0);
     throw new KernelExit(`${what}(${status}) was called`);
   };
 }
 
-const realSetTimeout = globalThis.setTimeout;
-const realClearTimeout = globalThis.clearTimeout;
 Object.defineProperty(Deno, "exit", {
   value: deferredExit(Deno.exit, "Deno.exit"),
   writable: true,
@@ -370,7 +401,6 @@ const api: RuntimeApi = {
   attach(options) {
     delete g[Symbol.for(API_SYMBOL)];
     nonce = options.nonce;
-    for (const payload of beforeAttach.splice(0)) send(JSON.parse(payload));
     settleMs = options.settleMs;
     Object.defineProperty(globalThis, options.enterName, {
       value: (cell: number) => {
@@ -384,7 +414,7 @@ const api: RuntimeApi = {
       writable: false,
     });
   },
-  finish(cell: number, outcome: EvaluationOutcome, value?: unknown): Promise<void> {
+  finish(cell: number, outcome: EvaluationOutcome, value?: unknown) {
     // The inspector holds the promise it awaits weakly: keep it until a later turn.
     const promise = finishCell(cell, outcome, value);
     inFlight.add(promise);
@@ -393,13 +423,13 @@ const api: RuntimeApi = {
   },
 };
 
-const inFlight = new Set<Promise<void>>();
+const inFlight = new Set<Promise<unknown>>();
 
 async function finishCell(
   cell: number,
   outcome: EvaluationOutcome,
   value?: unknown,
-): Promise<void> {
+): Promise<{ messages: string[]; framesWritten: number }> {
   lastCell = cell;
   if (outcome === "exception") {
     emit({ t: "error", cell, ...describeError(value) });
@@ -419,8 +449,7 @@ async function finishCell(
     await nextTurn();
   }
   flush();
-  send({ t: "end", cell });
-  writeAll(rawStderr, encoder.encode(endMarker(nonce, cell)));
+  return takeOutbox();
 }
 // Keep the event loop alive between cells.
 setInterval(() => {}, 1 << 30);

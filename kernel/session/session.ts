@@ -11,14 +11,20 @@
  *
  * @module
  */
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { DisplayDataOutput, ErrorOutput, Output } from "../notebook.ts";
 import { KernelStartError } from "../errors.ts";
 import { callArgument, CdpConnection, type EvaluateResult, type RemoteObject } from "./cdp.ts";
 import { CellOutputs, formatBytes } from "./outputs.ts";
-import { permissionFlags, type SessionPermissions } from "./permissions.ts";
-import { API_SYMBOL, type ChildMessage, type EvaluationOutcome, frameStart } from "./protocol.ts";
+import { findProjectRoot, permissionFlags, type SessionPermissions } from "./permissions.ts";
+import {
+  API_SYMBOL,
+  type ChildMessage,
+  type EvaluationOutcome,
+  type FinishReply,
+  frameStart,
+} from "./protocol.ts";
 import { CellSyntaxError, transpileCell, type TranspiledCell } from "./transpile.ts";
 
 /** Options of {@linkcode Session.start}. */
@@ -97,8 +103,6 @@ const RUNTIME = new URL("./runtime.ts", import.meta.url);
 const RUNTIME_ARG = RUNTIME.protocol === "file:" ? fileURLToPath(RUNTIME) : RUNTIME.href;
 const BANNER =
   /(?:Debugger listening on ws:\/\/\S+|Visit chrome:\/\/inspect to connect to the debugger\.|Deno is waiting for debugger to connect\.|Debugger session started\.|Debugger session ended\.?|Waiting for the debugger to disconnect\.\.\.)\r?\n/g;
-// deno-lint-ignore no-control-regex -- the end marker is an escape sequence on purpose
-const MARKER = /\u001b\]convlab;([0-9a-f]+);(\d+)\u0007/g;
 const ANONYMOUS_FRAME = /<anonymous>:(\d+):(\d+)/g;
 
 interface CellRecord {
@@ -107,9 +111,9 @@ interface CellRecord {
   executionCount: number;
   sink: CellOutputs;
   errors: ErrorOutput[];
-  /** The runtime was asked to finish the cell (so end markers will come). */
-  finishing: boolean;
   finished: boolean;
+  /** The evaluation returned objects the inspector holds (in object group `cell<seq>`). */
+  holdsObjects: boolean;
   /**
    * What V8 told the host the cell's evaluation threw. The cell is an error whenever this is
    * set, even if the child failed to report it (an error with throwing getters breaks that).
@@ -130,6 +134,19 @@ type Race<T> =
   | { kind: "timeout" }
   | { kind: "abort" }
   | { kind: "dead" };
+
+/** The `deno.json`/`deno.jsonc` that governs a folder: the nearest at or above it. */
+export function configFileFor(dir: string): string | undefined {
+  const root = findProjectRoot(dir);
+  if (!root) return undefined;
+  for (const name of ["deno.json", "deno.jsonc"]) {
+    const path = join(root, name);
+    try {
+      if (Deno.statSync(path).isFile) return path;
+    } catch { /* try the next name */ }
+  }
+  return undefined;
+}
 
 function randomHex(bytes: number): string {
   return [...crypto.getRandomValues(new Uint8Array(bytes))]
@@ -174,8 +191,9 @@ export class Session {
   #current = 0;
   #running = false;
   #displays = new Map<string, DisplayDataOutput[]>();
-  #markersSeen = { stdout: 0, stderr: 0 };
-  #markerWaiters: (() => void)[] = [];
+  /** Message frames read from the child's stdout so far. */
+  #framesRead = 0;
+  #frameWaiters: (() => void)[] = [];
   #interrupt?: AbortController;
   #lateErrors: { seq: number; label: string; error: ErrorOutput }[] = [];
 
@@ -230,6 +248,10 @@ export class Session {
       }
       args.push(`--v8-flags=--max-old-space-size=${Math.round(o.memoryMb)}`);
     }
+    // `deno run` looks for deno.json beside its main module (the runtime), but a notebook's
+    // imports must resolve as under `deno jupyter` started in the notebook's folder.
+    const config = configFileFor(o.cwd);
+    args.push(config ? `--config=${config}` : "--no-config");
     args.push(...permissionFlags(o.permissions ?? {}), ...(o.denoArgs ?? []), RUNTIME_ARG);
     let child: Deno.ChildProcess;
     try {
@@ -250,14 +272,14 @@ export class Session {
     this.#exitRequest = undefined;
     this.#killReason = undefined;
     this.#stderrTail = "";
-    this.#markersSeen = { stdout: 0, stderr: 0 };
+    this.#framesRead = 0;
     this.#nonce = randomHex(8);
     this.#enterName = `__convlabCell_${randomHex(6)}`;
     this.#died = child.status.then((status) => {
       this.#alive = false;
       this.#deathCause = this.#describeDeath(status);
       this.#cdp?.close();
-      for (const wake of this.#markerWaiters.splice(0)) wake();
+      for (const wake of this.#frameWaiters.splice(0)) wake();
     });
 
     let foundUrl: (url: string) => void;
@@ -357,7 +379,8 @@ export class Session {
             this.#cdp?.close();
           }
         }
-        held = name === "stdout" ? this.#stdoutText(held + chunk) : this.#stderrText(held + chunk);
+        if (name === "stdout") held = this.#stdoutText(held + chunk);
+        else this.#rawOutput("stderr", chunk);
       }
     } catch { /* the pipe closed with the process */ }
     if (held) this.#rawOutput(name, held);
@@ -386,34 +409,14 @@ export class Session {
       } catch {
         this.#rawOutput("stdout", text.slice(open, close + 1));
       }
-      if (message) this.#onMessage(message);
+      if (message) {
+        this.#framesRead++;
+        this.#onMessage(message);
+        for (const wake of this.#frameWaiters.splice(0)) wake();
+      }
       at = close + 1;
     }
     return "";
-  }
-
-  /** Strip end markers from stderr (noting them); return a possibly cut marker. */
-  #stderrText(text: string): string {
-    let held = "";
-    const open = text.lastIndexOf("\u001b]");
-    if (open >= 0 && text.indexOf("\u0007", open) < 0 && text.length - open < 64) {
-      held = text.slice(open);
-      text = text.slice(0, open);
-    }
-    let at = 0;
-    for (const m of text.matchAll(MARKER)) {
-      if (m[1] !== this.#nonce) continue;
-      this.#rawOutput("stderr", text.slice(at, m.index));
-      at = m.index! + m[0].length;
-      this.#markSeen("stderr", Number(m[2]));
-    }
-    this.#rawOutput("stderr", text.slice(at));
-    return held;
-  }
-
-  #markSeen(name: "stdout" | "stderr", cell: number): void {
-    this.#markersSeen[name] = Math.max(this.#markersSeen[name], cell);
-    for (const wake of this.#markerWaiters.splice(0)) wake();
   }
 
   #rawOutput(name: "stdout" | "stderr", text: string): void {
@@ -432,10 +435,6 @@ export class Session {
       this.#exitRequest = { code: message.code, cell: message.cell };
       // The child waits for its inspector client to go before it exits.
       this.#cdp?.close();
-      return;
-    }
-    if (message.t === "end") {
-      this.#markSeen("stdout", message.cell);
       return;
     }
     const record = this.#record(message.cell);
@@ -527,8 +526,17 @@ export class Session {
   async #race<T>(promise: Promise<T>, deadline: number, signal?: AbortSignal): Promise<Race<T>> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     let onAbort: (() => void) | undefined;
+    // A promise that loses the race may still reject later (an abandoned evaluation whose
+    // promise V8 collects): that rejection is expected and must not go unhandled.
+    let settled = false;
     const races: Promise<Race<T>>[] = [
-      promise.then((value) => ({ kind: "done" as const, value })),
+      promise.then(
+        (value) => ({ kind: "done" as const, value }),
+        (error) => {
+          if (settled) return { kind: "dead" as const };
+          throw error;
+        },
+      ),
       this.#died.then(() => ({ kind: "dead" as const })),
     ];
     if (Number.isFinite(deadline)) {
@@ -558,6 +566,7 @@ export class Session {
       if (!this.#alive) return { kind: "dead" };
       throw e;
     } finally {
+      settled = true;
       if (timer !== undefined) clearTimeout(timer);
       if (onAbort) signal?.removeEventListener("abort", onAbort);
     }
@@ -578,31 +587,59 @@ export class Session {
     });
   }
 
-  /** Whether the child's JavaScript thread answers within `ms` (false: busy or gone). */
-  async #responsive(ms: number): Promise<boolean> {
+  /**
+   * Whether the child's event loop turns within `ms`: a timer must fire. (The inspector answers
+   * even while JavaScript is busy — it runs messages at V8 interrupts — so a plain ping would
+   * not tell a waiting cell from a busy one.)
+   */
+  async #eventLoopTurns(ms: number): Promise<boolean> {
     if (!this.#alive || !this.#cdp) return false;
-    const ping = this.#cdp.send("Runtime.evaluate", { expression: "0" }).then(
-      () => true,
-      () => false,
-    );
-    const r = await this.#race(ping, performance.now() + ms);
+    const probe = this.#cdp.send("Runtime.evaluate", {
+      expression: "new Promise((resolve) => setTimeout(resolve, 0, true))",
+      awaitPromise: true,
+      returnByValue: true,
+    }).then(() => true, () => false);
+    const r = await this.#race(probe, performance.now() + ms);
     return r.kind === "done" && r.value;
   }
 
-  #waitMarkers(seq: number, ms: number): Promise<void> {
+  /**
+   * Stop the running cell after a timeout or an interrupt, keeping the kernel when possible:
+   * a cell waiting on a promise, timer or I/O is abandoned; a cell whose JavaScript is busy is
+   * terminated by V8 (`Runtime.terminateExecution`); if the kernel still does not answer, it
+   * is killed. Returns the cause, in words.
+   */
+  async #stopCell(what: string): Promise<string> {
+    if (await this.#eventLoopTurns(500)) {
+      return `${what}; it was waiting (on a promise, timer or I/O), so the wait was abandoned ` +
+        "and the kernel kept its state";
+    }
+    if (this.#alive && this.#cdp) {
+      const terminated = this.#cdp.send("Runtime.terminateExecution").then(() => true, () => false);
+      const r = await this.#race(terminated, performance.now() + 2000);
+      if (r.kind === "done" && r.value && await this.#eventLoopTurns(1000)) {
+        return `${what}; its running code was stopped (V8 terminated it) and the kernel kept ` +
+          "its state";
+      }
+    }
+    const cause = `${what} and could not be stopped (it never yields, e.g. an infinite loop), ` +
+      "so the kernel was stopped and its state is lost";
+    await this.#kill(cause);
+    return cause;
+  }
+
+  /** Wait until `count` frames have been read from stdout (or the child is gone, or `ms`). */
+  #waitFrames(count: number, ms: number): Promise<void> {
     const deadline = performance.now() + ms;
     return new Promise((resolve) => {
       const check = () => {
-        const seen = this.#markersSeen;
-        if (
-          (seen.stdout >= seq && seen.stderr >= seq) || !this.#alive || performance.now() > deadline
-        ) {
+        if (this.#framesRead >= count || !this.#alive || performance.now() > deadline) {
           clearTimeout(timer);
           resolve();
-        } else this.#markerWaiters.push(check);
+        } else this.#frameWaiters.push(check);
       };
       const timer = setTimeout(() => {
-        this.#markerWaiters = this.#markerWaiters.filter((w) => w !== check);
+        this.#frameWaiters = this.#frameWaiters.filter((w) => w !== check);
         resolve();
       }, ms);
       check();
@@ -648,8 +685,8 @@ export class Session {
       executionCount: ++this.#executionCount,
       sink: new CellOutputs(this.#options.maxOutputBytes),
       errors: [],
-      finishing: false,
       finished: false,
+      holdsObjects: false,
     };
     this.#records.set(seq, record);
     this.#current = seq;
@@ -669,15 +706,7 @@ export class Session {
         const what = outcome.kind === "timeout"
           ? `the cell did not finish within ${options.timeout} s`
           : "the cell was interrupted";
-        if (await this.#responsive(500)) {
-          cause =
-            `${what}; it was waiting (on a promise, timer or I/O), so the wait was abandoned ` +
-            "and the kernel kept its state";
-        } else {
-          cause = `${what} and could not be stopped (it never yields to the event loop, e.g. an ` +
-            "infinite loop), so the kernel was stopped and its state is lost";
-          await this.#kill(cause);
-        }
+        cause = await this.#stopCell(what);
         const ename = outcome.kind === "timeout" ? "CellTimeoutError" : "CellInterruptedError";
         record.sink.add({
           output_type: "error",
@@ -695,15 +724,22 @@ export class Session {
           evalue: `the kernel died: ${cause}`,
           traceback: [`DeadKernelError: the kernel died: ${cause}`],
         });
-      } else if (record.finishing) {
-        await this.#waitMarkers(seq, 2000);
+      } else if (outcome.value) {
+        // Frames written before the reply come first, then the messages the reply carries.
+        const reply = outcome.value as FinishReply;
+        await this.#waitFrames(reply.framesWritten, 2000);
+        for (const json of reply.messages) this.#onMessage(JSON.parse(json) as ChildMessage);
       }
       if (record.sink.droppedBytes > 0) this.#outputLimitError(record);
     } finally {
       record.finished = true;
       this.#running = false;
       this.#interrupt = undefined;
-      this.#cdp?.send("Runtime.releaseObjectGroup", { objectGroup: `cell${seq}` }).catch(() => {});
+      // The inspector keeps the cell's value and exception objects alive until released.
+      if (record.holdsObjects) {
+        this.#cdp?.send("Runtime.releaseObjectGroup", { objectGroup: `cell${seq}` })
+          .catch(() => {});
+      }
     }
     if (status === "ok" && record.threw && record.errors.length === 0) {
       // The child did not report what V8 says the cell threw: the host reports it.
@@ -786,9 +822,13 @@ export class Session {
       last: base + cell.lineCount,
       cell,
     });
-    const script = `"use strict";${this.#enterName}(${record.seq});${
-      "\n".repeat(base)
-    }${cell.code}`;
+    // `void await 0` makes every cell asynchronous: V8 holds the promise of a REPL evaluation
+    // weakly, and a cell that completed synchronously leaves that promise settled but
+    // unreferenced until its reaction runs, so a garbage collection in between fails the
+    // evaluation with "Promise was collected". A pending promise stays referenced. Like
+    // Deno's `void 0` prefix it leaves the completion value undefined.
+    const prefix = `"use strict";${this.#enterName}(${record.seq});void await 0;`;
+    const script = `${prefix}${"\n".repeat(base)}${cell.code}`;
     // REPL mode awaits the cell's completion itself (as in Deno's kernel).
     const evaluation = this.#cdp!.send<EvaluateResult>("Runtime.evaluate", {
       expression: script,
@@ -798,6 +838,7 @@ export class Session {
     const evaluated = await this.#race(evaluation, deadline, signal);
     if (evaluated.kind !== "done") return evaluated;
     const { result, exceptionDetails } = evaluated.value;
+    record.holdsObjects = Boolean(result.objectId || exceptionDetails?.exception?.objectId);
     let outcome: EvaluationOutcome = "value";
     let value: RemoteObject | { value: unknown } = result;
     if (exceptionDetails) {
@@ -815,12 +856,13 @@ export class Session {
       outcome = "none";
       value = { value: undefined };
     }
-    record.finishing = true;
-    return await this.#race(
+    const finished = await this.#race(
       this.#callApi("finish", [{ value: record.seq }, { value: outcome }, value]),
       deadline,
       signal,
     );
+    if (finished.kind !== "done") return finished;
+    return { kind: "done", value: finished.value.result.value as FinishReply };
   }
 
   /** V8's SyntaxErrors have no frame; remember where in the cell V8 found them. */

@@ -39,9 +39,10 @@ export interface SimdKernels {
     top: number,
     left: number,
   ): void;
+  pack_filter_input_grad(w: Ptr, wp: Ptr, kh: number, kw: number, c: number, o: number): void;
   conv2d_input_grad(
     dy: Ptr,
-    wt: Ptr,
+    wp: Ptr,
     dx: Ptr,
     scratch: Ptr,
     n0: number,
@@ -61,6 +62,41 @@ export interface SimdKernels {
   ): void;
   column_sums(x: Ptr, out: Ptr, r0: number, r1: number, cols: number): void;
   add_arrays(dst: Ptr, src: Ptr, n: number): void;
+  relu_grad(dy: Ptr, x: Ptr, out: Ptr, i0: number, i1: number): void;
+  winograd_filter(w: Ptr, u: Ptr, c: number, o: number, flip: number): void;
+  winograd_filter_grad(
+    x: Ptr,
+    dy: Ptr,
+    acc: Ptr,
+    scratch: Ptr,
+    n0: number,
+    n1: number,
+    h: number,
+    w: number,
+    c: number,
+    o: number,
+    oh: number,
+    ow: number,
+    top: number,
+    left: number,
+  ): void;
+  winograd_filter_grad_finish(acc: Ptr, dw: Ptr, c: number, o: number): void;
+  winograd_conv3x3(
+    x: Ptr,
+    u: Ptr,
+    y: Ptr,
+    scratch: Ptr,
+    n0: number,
+    n1: number,
+    h: number,
+    w: number,
+    c: number,
+    o: number,
+    oh: number,
+    ow: number,
+    top: number,
+    left: number,
+  ): void;
   adam_update(
     w: Ptr,
     m: Ptr,

@@ -22,6 +22,9 @@ export const KERNEL_NAMES = [
   "column_sums",
   "maxpool_grad",
   "add_arrays",
+  "relu_grad",
+  "winograd_conv3x3",
+  "winograd_filter_grad",
 ] as const satisfies readonly (keyof SimdKernels)[];
 
 /** One kernel's name. */

@@ -252,6 +252,7 @@ function conv2DBackpropFilter(args: unknown): Info {
     info;
   const { outChannels: o, filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } =
     info;
+  if (winogradApplies(info)) return s.finish(winogradFilterGradient(backend, x, dy, info));
   // The SIMD kernel vectorises over output channels and over kw·c filter taps; with few of
   // either (LeNet-5's first layer: 6 channels out, 1 in) XNNPACK's convolution is faster.
   if (o % 4 !== 0 || kw * c < 4) return s.finish(filterGradient(s, x, dy, info, false));
@@ -291,6 +292,126 @@ function conv2DBackpropFilter(args: unknown): Info {
   return s.finish(dw);
 }
 
+/**
+ * A 3×3 stride-1 convolution by Winograd F(2×2, 3×3) (`winograd_conv3x3` in simd/kernels.c):
+ * 2.25× fewer multiplications than XNNPACK's direct convolution. `x` is NHWC with `c` channels,
+ * the result has `o`; `flip` convolves with the filter rotated 180° and its channels swapped
+ * (the input gradient). Padding `top`/`left` may be 0..2; the output is `oh` × `ow`.
+ */
+function winograd(
+  backend: BackendWasm,
+  x: Info,
+  filter: Info,
+  shape: { c: number; o: number; oh: number; ow: number; top: number; left: number },
+  flip: boolean,
+): Info {
+  const [n, h, w] = x.shape;
+  const { c, o, oh, ow, top, left } = shape;
+  const y = backend.makeOutput([n, oh, ow, o], "float32");
+  const th = Math.ceil(oh / 2), tw = Math.ceil(ow / 2), tiles = th * tw;
+  const perSlice = (2 * th + 2) * (2 * tw + 2) * c + 16 * tiles * (c + o);
+  // Work: about a quarter of a direct convolution's multiply-adds.
+  const parts = slices(backend, n, (n * oh * ow * 9 * c * o) / 4);
+  withScratch(backend, 16 * c * o + parts * perSlice, (scratch) => {
+    const u = scratch, slice = scratch + 4 * 16 * c * o;
+    simdKernels(backend).winograd_filter(
+      pointer(backend, filter),
+      u,
+      flip ? o : c,
+      flip ? c : o,
+      flip ? 1 : 0,
+    );
+    const [xp, yp] = [pointer(backend, x), pointer(backend, y)];
+    runSliced(backend, "winograd_conv3x3", parts, n, (from, to, part) => [
+      xp,
+      u,
+      yp,
+      slice + 4 * part * perSlice,
+      from,
+      to,
+      h,
+      w,
+      c,
+      o,
+      oh,
+      ow,
+      top,
+      left,
+    ]);
+  });
+  return y;
+}
+
+/** Whether Winograd F(2×2, 3×3) applies: 3×3, stride 1, undilated, NHWC, channels ×4. */
+function winogradApplies(info: tf.backend_util.Conv2DInfo): boolean {
+  return info.filterHeight === 3 && info.filterWidth === 3 && info.strideHeight === 1 &&
+    info.strideWidth === 1 && info.dilationHeight === 1 && info.dilationWidth === 1 &&
+    info.dataFormat === "channelsLast" && info.inChannels % 4 === 0 &&
+    info.outChannels % 4 === 0 && info.padInfo.top <= 2 && info.padInfo.left <= 2;
+}
+
+/**
+ * The filter gradient of a 3×3 stride-1 convolution by Winograd F(3×3, 2×2)
+ * (`winograd_filter_grad` in simd/kernels.c): 2.25× fewer multiplications than direct.
+ */
+function winogradFilterGradient(
+  backend: BackendWasm,
+  x: Info,
+  dy: Info,
+  info: tf.backend_util.Conv2DInfo,
+): Info {
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: c, outChannels: o } = info;
+  const { outHeight: oh, outWidth: ow } = info;
+  const th = Math.ceil(oh / 2), tw = Math.ceil(ow / 2), tiles = th * tw;
+  const perSlice = (2 * th + 2) * (2 * tw + 2) * c + 4 * th * tw * o + 16 * tiles * (c + o);
+  const accSize = 16 * c * o;
+  const parts = slices(backend, n, (n * oh * ow * 9 * c * o) / 4);
+  const dw = backend.makeOutput([3, 3, c, o], "float32");
+  withScratch(backend, parts * (accSize + perSlice), (scratch) => {
+    const acc = (part: number) => scratch + 4 * part * accSize;
+    const slice = (part: number) => scratch + 4 * (parts * accSize + part * perSlice);
+    heapF32(backend, scratch, parts * accSize).fill(0);
+    const [xp, dyp] = [pointer(backend, x), pointer(backend, dy)];
+    runSliced(backend, "winograd_filter_grad", parts, n, (from, to, part) => [
+      xp,
+      dyp,
+      acc(part),
+      slice(part),
+      from,
+      to,
+      h,
+      w,
+      c,
+      o,
+      oh,
+      ow,
+      info.padInfo.top,
+      info.padInfo.left,
+    ]);
+    const kernels = simdKernels(backend);
+    for (let part = 1; part < parts; part++) kernels.add_arrays(acc(0), acc(part), accSize);
+    kernels.winograd_filter_grad_finish(acc(0), pointer(backend, dw), c, o);
+  });
+  return dw;
+}
+
+/** Conv2D: Winograd for 3×3 stride-1 layers, XNNPACK (tfjs's own kernel) otherwise. */
+function conv2D(args: unknown): Info {
+  const { inputs, backend, attrs } = kernelArgs(args);
+  const info = convInfo(inputs.x.shape, inputs.filter.shape, attrs, false);
+  if (!winogradApplies(info) || inputs.x.dtype !== "float32") {
+    return originalKernels.get("Conv2D")!(args);
+  }
+  return winograd(backend, inputs.x, inputs.filter, {
+    c: info.inChannels,
+    o: info.outChannels,
+    oh: info.outHeight,
+    ow: info.outWidth,
+    top: info.padInfo.top,
+    left: info.padInfo.left,
+  }, false);
+}
+
 function conv2DBackpropInput(args: unknown): Info {
   const { inputs, backend, attrs } = kernelArgs(args);
   const s = new KernelScope(backend);
@@ -301,15 +422,29 @@ function conv2DBackpropInput(args: unknown): Info {
     info;
   const { outChannels: o, filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } =
     info;
-  const wt = s.transpose(filter, [0, 3, 1, 2]); // [kh, out, kw, in]
+  if (winogradApplies(info)) {
+    // dX is the stride-1 convolution of dY, padded by 2 − padding, with the rotated filter.
+    return s.finish(winograd(backend, dy, filter, {
+      c: o,
+      o: c,
+      oh: h,
+      ow: w,
+      top: 2 - info.padInfo.top,
+      left: 2 - info.padInfo.left,
+    }, true));
+  }
   const dx = backend.makeOutput([n, h, w, c], "float32");
   const padded = ((oh - 1) * sh + kh) * ((ow - 1) * sw + kw) * c;
+  const packed = kh * Math.ceil((kw * c) / 8) * o * 8;
   const parts = slices(backend, n, n * oh * ow * kh * kw * c * o);
-  withScratch(backend, parts * padded, (scratch) => {
-    const [dyp, wtp, dxp] = [pointer(backend, dy), pointer(backend, wt), pointer(backend, dx)];
+  withScratch(backend, parts * padded + packed, (scratch) => {
+    const wp = scratch + 4 * parts * padded;
+    const kernels = simdKernels(backend);
+    kernels.pack_filter_input_grad(pointer(backend, filter), wp, kh, kw, c, o);
+    const [dyp, dxp] = [pointer(backend, dy), pointer(backend, dx)];
     runSliced(backend, "conv2d_input_grad", parts, n, (from, to, part) => [
       dyp,
-      wtp,
+      wp,
       dxp,
       scratch + 4 * part * padded,
       from,
@@ -493,6 +628,19 @@ function sum(args: unknown): Info {
   return out;
 }
 
+/**
+ * Identity shares the data (one more reference) instead of copying it, as tfjs's cpu and webgl
+ * backends do. tfjs clones every tensor it saves for the backward pass (`tf.clone` is Identity),
+ * and tfjs-backend-wasm copied each one: 39 activation-sized copies per LeNet-5 step. Tensors
+ * are immutable (Variable.assign swaps data, never writes into it), so sharing is safe.
+ */
+function identity(args: unknown): Info {
+  const { inputs: { x }, backend } = kernelArgs(args);
+  if (x.dtype === "string") return originalKernels.get("Identity")!(args);
+  backend.incRef(x.dataId);
+  return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
+}
+
 /** tfjs-backend-wasm's own kernels that Convlab's replacements fall back to. */
 const originalKernels = new Map<string, (args: unknown) => Info>();
 
@@ -506,6 +654,8 @@ export const WASM_GRADIENT_KERNELS: Readonly<Record<string, (args: unknown) => I
   BatchMatMul: batchMatMul,
   MaxPoolGrad: maxPoolGrad,
   Sum: sum,
+  Conv2D: conv2D,
+  Identity: identity,
 };
 
 const MARK = Symbol.for("convlab.wasmKernel");

@@ -18,6 +18,8 @@ const tf = cl.tf;
 const FASHION = "/usr/share/datasets/fashion-mnist";
 const PYTHON = "/usr/bin/python3";
 const BATCH = 128;
+/** CIFAR images per "epoch" unless --images says otherwise (a full 50,000 takes minutes). */
+const DEFAULT_CIFAR_IMAGES = 10_240;
 
 interface Dataset {
   name: string;
@@ -83,51 +85,44 @@ function randomCifar(n: number): Dataset {
   };
 }
 
-// Until lib/models.ts lands on main: the course's two models, Keras defaults.
-function lenet5(): cl.tf.Sequential {
-  const m = tf.sequential();
-  m.add(
-    tf.layers.conv2d({
-      inputShape: [28, 28, 1],
-      filters: 6,
-      kernelSize: 5,
-      padding: "same",
-      activation: "relu",
-    }),
-  );
-  m.add(tf.layers.maxPooling2d({ poolSize: 2, strides: 2 }));
-  m.add(tf.layers.conv2d({ filters: 16, kernelSize: 5, activation: "relu" }));
-  m.add(tf.layers.maxPooling2d({ poolSize: 2, strides: 2 }));
-  m.add(tf.layers.conv2d({ filters: 120, kernelSize: 5, activation: "relu" }));
-  m.add(tf.layers.flatten());
-  m.add(tf.layers.dense({ units: 84, activation: "relu" }));
-  m.add(tf.layers.dense({ units: 10, activation: "softmax" }));
-  return m;
+/** The course's models, from `cl.models` (what the lessons train). */
+function buildModel(name: string): cl.tf.Sequential {
+  return name === "lenet5" ? cl.models.lenet5() : cl.models.cifarCnn();
 }
 
-function cifarCnn(): cl.tf.Sequential {
-  const m = tf.sequential();
-  m.add(
-    tf.layers.conv2d({
-      inputShape: [32, 32, 3],
-      filters: 32,
-      kernelSize: 3,
-      padding: "same",
-      activation: "relu",
-    }),
-  );
-  m.add(tf.layers.conv2d({ filters: 32, kernelSize: 3, activation: "relu" }));
-  m.add(tf.layers.maxPooling2d({ poolSize: 2 }));
-  m.add(tf.layers.dropout({ rate: 0.25 }));
-  m.add(tf.layers.conv2d({ filters: 64, kernelSize: 3, padding: "same", activation: "relu" }));
-  m.add(tf.layers.conv2d({ filters: 64, kernelSize: 3, activation: "relu" }));
-  m.add(tf.layers.maxPooling2d({ poolSize: 2 }));
-  m.add(tf.layers.dropout({ rate: 0.25 }));
-  m.add(tf.layers.flatten());
-  m.add(tf.layers.dense({ units: 512, activation: "relu" }));
-  m.add(tf.layers.dropout({ rate: 0.5 }));
-  m.add(tf.layers.dense({ units: 10, activation: "softmax" }));
-  return m;
+/** The model's layers as a plain list, so the PyTorch peer builds the very same network. */
+function layerSpec(model: cl.tf.Sequential): Record<string, unknown>[] {
+  return model.layers.map((layer) => {
+    const c = layer.getConfig() as Record<string, unknown>;
+    const kind = layer.getClassName();
+    const pair = (v: unknown) => (Array.isArray(v) ? v : [v, v]) as number[];
+    switch (kind) {
+      case "Conv2D":
+        return {
+          kind,
+          filters: c.filters,
+          kernel: pair(c.kernelSize),
+          strides: pair(c.strides),
+          padding: c.padding,
+          activation: c.activation,
+        };
+      case "MaxPooling2D":
+        return {
+          kind,
+          pool: pair(c.poolSize),
+          strides: pair(c.strides ?? c.poolSize),
+          padding: c.padding,
+        };
+      case "Dropout":
+        return { kind, rate: c.rate };
+      case "Flatten":
+        return { kind };
+      case "Dense":
+        return { kind, units: c.units, activation: c.activation };
+      default:
+        throw new Error(`bench train: the PyTorch peer has no ${kind} layer`);
+    }
+  });
 }
 
 /** One batch of images and one-hot labels, gathered from a permutation. */
@@ -169,31 +164,56 @@ async function accuracy(model: cl.tf.LayersModel, data: Dataset): Promise<number
   return correct / n;
 }
 
-/** One epoch with Convlab; returns images/s and test accuracy. */
-async function trainConvlab(modelName: string, data: Dataset, seed: number) {
-  const model = modelName === "lenet5" ? lenet5() : cifarCnn();
-  const optimizer = tf.train.adam(1e-3);
-  model.compile({ optimizer, loss: "categoricalCrossentropy" });
+/** Shuffled batches from host memory, as a batch source for `cl.fit` (it disposes them). */
+function batchSource(data: Dataset, seed: number, limit = Infinity) {
   const n = data.yTrain.length;
   const order = new Uint32Array(n).map((_, i) => i);
   new RandomStream(seed).shuffle(order as unknown as number[]);
-  // Warm-up step (kernel setup, XNNPACK operator creation), not timed.
-  {
-    const { xs, ys } = batchTensors(data, order, 0, Math.min(BATCH, n));
-    await model.trainOnBatch(xs, ys);
-    tf.dispose([xs, ys]);
-  }
-  const t0 = performance.now();
-  for (let from = 0; from < n; from += BATCH) {
-    const { xs, ys } = batchTensors(data, order, from, Math.min(from + BATCH, n));
-    await model.trainOnBatch(xs, ys);
-    tf.dispose([xs, ys]);
-  }
-  const seconds = (performance.now() - t0) / 1000;
+  const steps = Math.min(Math.ceil(n / BATCH), limit);
+  return {
+    length: steps,
+    *[Symbol.iterator]() {
+      for (let step = 0; step < steps; step++) {
+        const from = step * BATCH;
+        yield batchTensors(data, order, from, Math.min(from + BATCH, n));
+      }
+    },
+  };
+}
+
+function compiled(modelName: string): cl.tf.Sequential {
+  const model = buildModel(modelName);
+  cl.compile(model, {
+    optimizer: cl.optimizers.Adam({ learningRate: 1e-3 }),
+    loss: "categorical_crossentropy",
+    metrics: ["accuracy"],
+  });
+  return model;
+}
+
+/**
+ * One epoch with `cl.fit` (the lessons' path), batches fed from host memory; returns images/s,
+ * CPU seconds per image and test accuracy.
+ */
+async function trainConvlab(modelName: string, data: Dataset, seed: number) {
+  // Warm-up on a separate model (kernel set-up, XNNPACK operators), as the PyTorch peer does.
+  const warm = compiled(modelName);
+  await cl.fit(warm, batchSource(data, seed, 3), { epochs: 1, verbose: 0 });
+  disposeModel(warm);
+  const model = compiled(modelName);
+  const n = data.yTrain.length;
+  const c0 = cpuMs(), t0 = performance.now();
+  await cl.fit(model, batchSource(data, seed), { epochs: 1, verbose: 0 });
+  const seconds = (performance.now() - t0) / 1000, cpuSeconds = (cpuMs() - c0) / 1000;
   const acc = await accuracy(model, data);
+  disposeModel(model);
+  return { imagesPerSecond: n / seconds, accuracy: acc, seconds, cpuSeconds, images: n };
+}
+
+function disposeModel(model: cl.tf.LayersModel): void {
+  const optimizer = model.optimizer;
   model.dispose();
-  optimizer.dispose();
-  return { imagesPerSecond: n / seconds, accuracy: acc, seconds, images: n };
+  optimizer?.dispose();
 }
 
 /** CPU milliseconds this process has used (user + system). */
@@ -235,7 +255,7 @@ async function profileSteps(modelName: string, data: Dataset, steps: number) {
     });
   }
   try {
-    const model = modelName === "lenet5" ? lenet5() : cifarCnn();
+    const model = buildModel(modelName);
     const optimizer = tf.train.adam(1e-3);
     model.compile({ optimizer, loss: "categoricalCrossentropy" });
     const order = new Uint32Array(data.yTrain.length).map((_, i) => i);
@@ -274,7 +294,16 @@ async function profileSteps(modelName: string, data: Dataset, steps: number) {
   }
 }
 
-async function writePeerData(data: Dataset): Promise<string> {
+function peerLayers(modelName: string): Record<string, unknown>[] {
+  const model = buildModel(modelName);
+  try {
+    return layerSpec(model);
+  } finally {
+    model.dispose();
+  }
+}
+
+async function writePeerData(data: Dataset, modelName: string): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "convlab-bench-" });
   const bytes = (a: Float32Array | Uint8Array) =>
     new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
@@ -290,6 +319,7 @@ async function writePeerData(data: Dataset): Promise<string> {
       channels: data.channels,
       train: data.yTrain.length,
       test: data.yTest.length,
+      layers: peerLayers(modelName),
     }),
   );
   return dir;
@@ -321,9 +351,23 @@ async function trainTorch(dir: string, modelName: string, seed: number) {
     imagesPerSecond: number;
     accuracy: number;
     seconds: number;
+    cpuSeconds: number;
     images: number;
   };
 }
+
+/** The 1-minute load average (Linux), to judge timings taken on a shared machine. */
+function loadAverage(): number | undefined {
+  try {
+    return Number(Deno.readTextFileSync("/proc/loadavg").split(" ")[0]);
+  } catch {
+    return undefined;
+  }
+}
+
+const USAGE =
+  "usage: deno task bench train [--backend webgpu|wasm|cpu] [--model lenet5|cifar|all] " +
+  "[--json] [--reps n] [--images n] [--no-torch] [--profile steps]";
 
 export default async function main(args: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -334,11 +378,15 @@ export default async function main(args: string[]): Promise<void> {
       json: { type: "boolean", default: false },
       reps: { type: "string", default: "1" },
       images: { type: "string" },
-      "cifar-images": { type: "string", default: "10240" },
       "no-torch": { type: "boolean", default: false },
       profile: { type: "string" },
+      help: { type: "boolean", default: false },
     },
   });
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
   if (values.backend) await cl.useBackend(values.backend as cl.BackendName);
   const models = values.model === "all" ? ["lenet5", "cifar"] : [values.model!];
   for (const m of models) {
@@ -348,15 +396,25 @@ export default async function main(args: string[]): Promise<void> {
       );
     }
   }
+  const positive = (name: string, value: string | undefined) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1) {
+      throw new RangeError(
+        `Cannot run bench train: --${name} must be a positive integer, got ${value}`,
+      );
+    }
+    return n;
+  };
   if (values.profile) {
+    const steps = positive("profile", values.profile);
     for (const m of models) {
       const data = m === "lenet5" ? await fashionMnist(BATCH) : randomCifar(BATCH);
-      await profileSteps(m, data, Number(values.profile));
+      await profileSteps(m, data, steps);
     }
     return;
   }
-  const reps = Number(values.reps);
-  const limit = values.images ? Number(values.images) : undefined;
+  const reps = positive("reps", values.reps);
+  const limit = values.images ? positive("images", values.images) : undefined;
   const withTorch = !values["no-torch"] && await torchAvailable();
   const info = cl.backendInfo();
   if (!values.json) {
@@ -367,21 +425,22 @@ export default async function main(args: string[]): Promise<void> {
       console.log("PyTorch peer: not run (no torch for /usr/bin/python3, or --no-torch)");
     }
     console.log(
-      `${"model".padEnd(8)} ${"backend".padEnd(8)} ${"images/s".padStart(9)} ${
-        "pytorch".padStart(9)
-      } ${"ratio".padStart(6)} ${"accuracy".padStart(9)} ${"torch acc".padStart(9)}  data`,
+      "model    backend   images/s   pytorch  ratio  accuracy  torch acc  cpu ratio  load  data",
     );
   }
   for (const modelName of models) {
     const data = modelName === "lenet5"
       ? await fashionMnist(limit)
-      : randomCifar(limit ?? Number(values["cifar-images"]));
-    const peerDir = withTorch ? await writePeerData(data) : undefined;
+      : randomCifar(limit ?? DEFAULT_CIFAR_IMAGES);
+    const peerDir = withTorch ? await writePeerData(data, modelName) : undefined;
     try {
       for (let rep = 0; rep < reps; rep++) {
         const ours = await trainConvlab(modelName, data, rep);
         const peer = peerDir ? await trainTorch(peerDir, modelName, rep) : undefined;
         const ratio = peer ? ours.imagesPerSecond / peer.imagesPerSecond : undefined;
+        // Images per CPU-second, ours over PyTorch's: less sensitive to other processes.
+        const cpuRatio = peer ? peer.cpuSeconds / ours.cpuSeconds : undefined;
+        const load = loadAverage();
         const row = {
           model: modelName,
           backend: info.backend,
@@ -390,10 +449,12 @@ export default async function main(args: string[]): Promise<void> {
           pytorchImagesPerSecond: peer?.imagesPerSecond,
           pytorchAccuracy: peer?.accuracy,
           ratio,
+          cpuRatio,
           images: ours.images,
           data: data.name,
           simd: info.simd,
           threads: info.threads,
+          loadAverage: load,
         };
         if (values.json) {
           console.log(JSON.stringify(row));
@@ -405,7 +466,9 @@ export default async function main(args: string[]): Promise<void> {
               f(ours.imagesPerSecond).padStart(9)
             } ${f(peer?.imagesPerSecond).padStart(9)} ${f(ratio, 2).padStart(6)} ${
               f(ours.accuracy, 4).padStart(9)
-            } ${f(peer?.accuracy, 4).padStart(9)}  ${data.name}`,
+            } ${f(peer?.accuracy, 4).padStart(10)} ${f(cpuRatio, 2).padStart(10)} ${
+              f(load, 1).padStart(5)
+            }  ${data.name}`,
           );
         }
       }

@@ -2,8 +2,9 @@
 """PyTorch CPU peer of `deno task bench train`: trains the same model on the same data.
 
 Reads the data the Deno side wrote (raw little-endian float32 images NHWC in 0..1, uint8 labels,
-and meta.json), trains one epoch with batch 128, Adam(1e-3, eps=1e-7) and cross-entropy, and
-prints one JSON line: {"imagesPerSecond", "accuracy", "seconds", "images", "torch", "threads"}.
+and meta.json with the model's layers), builds the same network, trains one epoch with batch
+128, Adam(1e-3, eps=1e-7) and cross-entropy, and prints one JSON line: {"imagesPerSecond",
+"accuracy", "seconds", "cpuSeconds", "images", "torch", "threads"}.
 
 Run it with Debian's /usr/bin/python3 (python3-torch) and OPENBLAS_NUM_THREADS=1: Debian's torch
 links a threaded OpenBLAS whose threads fight torch's own and halve its speed otherwise.
@@ -31,23 +32,40 @@ def keras_init(model):
     return model
 
 
-def lenet5(channels):
-    # The course's LeNet-5: Conv 6@5x5 same, pool, Conv 16@5x5, pool, Conv 120@5x5, Dense 84, 10.
-    return keras_init(nn.Sequential(
-        nn.Conv2d(channels, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2, 2),
-        nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2, 2),
-        nn.Conv2d(16, 120, 5), nn.ReLU(), nn.Flatten(),
-        nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10)))
-
-
-def cifar_cnn(channels):
-    # The course's CIFAR CNN (8-2).
-    return keras_init(nn.Sequential(
-        nn.Conv2d(channels, 32, 3, padding=1), nn.ReLU(), nn.Conv2d(32, 32, 3), nn.ReLU(),
-        nn.MaxPool2d(2), nn.Dropout(0.25),
-        nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.Conv2d(64, 64, 3), nn.ReLU(),
-        nn.MaxPool2d(2), nn.Dropout(0.25), nn.Flatten(),
-        nn.Linear(64 * 6 * 6, 512), nn.ReLU(), nn.Dropout(0.5), nn.Linear(512, 10)))
+def build(layers, channels, height, width):
+    """The network the Deno side describes (its cl.models layers), Keras defaults."""
+    modules, c, h, w = [], channels, height, width
+    act = {"relu": nn.ReLU, "linear": None, "softmax": None}  # softmax: inside cross_entropy
+    for layer in layers:
+        kind = layer["kind"]
+        if kind == "Conv2D":
+            (kh, kw), (sh, sw) = layer["kernel"], layer["strides"]
+            same = layer["padding"] == "same"
+            if same and (sh, sw) != (1, 1):
+                raise ValueError("peer: strided 'same' convolutions are not mirrored")
+            modules.append(nn.Conv2d(c, layer["filters"], (kh, kw), (sh, sw),
+                                     padding=(kh // 2, kw // 2) if same else 0))
+            c = layer["filters"]
+            h = h if same else (h - kh) // sh + 1
+            w = w if same else (w - kw) // sw + 1
+        elif kind == "MaxPooling2D":
+            (ph, pw), (sh, sw) = layer["pool"], layer["strides"]
+            modules.append(nn.MaxPool2d((ph, pw), (sh, sw)))
+            h, w = (h - ph) // sh + 1, (w - pw) // sw + 1
+        elif kind == "Dropout":
+            modules.append(nn.Dropout(layer["rate"]))
+        elif kind == "Flatten":
+            modules.append(nn.Flatten())
+            c, h, w = c * h * w, 1, 1
+        elif kind == "Dense":
+            modules.append(nn.Linear(c, layer["units"]))
+            c = layer["units"]
+        else:
+            raise ValueError(f"peer: no {kind} layer")
+        activation = act[layer["activation"]] if "activation" in layer else None
+        if activation:
+            modules.append(activation())
+    return keras_init(nn.Sequential(*modules))
 
 
 def load(data_dir):
@@ -69,7 +87,7 @@ def load(data_dir):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("data_dir")
-    ap.add_argument("model", choices=["lenet5", "cifar"])
+    ap.add_argument("model", help="name for messages; the layers come from meta.json")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--batch-size", type=int, default=128)
@@ -77,7 +95,10 @@ def main():
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     meta, xtr, ytr, xte, yte = load(a.data_dir)
-    make = lenet5 if a.model == "lenet5" else cifar_cnn
+
+    def make():
+        return build(meta["layers"], meta["channels"], meta["height"], meta["width"])
+
     bs = a.batch_size
 
     def epoch(model, n_batches=None):
@@ -96,15 +117,18 @@ def main():
             seen += len(idx)
         return time.perf_counter() - t0, seen
 
-    epoch(make(meta["channels"]), n_batches=3)  # warm-up: allocator, oneDNN primitives
-    model = make(meta["channels"])
+    epoch(make(), n_batches=3)  # warm-up: allocator, oneDNN primitives
+    model = make()
+    cpu0 = os.times()
     seconds, seen = epoch(model)
+    cpu1 = os.times()
     model.eval()
     with torch.no_grad():
         correct = sum(int((model(xte[i:i + 1000]).argmax(1) == yte[i:i + 1000]).sum())
                       for i in range(0, len(xte), 1000))
     print(json.dumps({
         "imagesPerSecond": seen / seconds, "accuracy": correct / len(xte), "seconds": seconds,
+        "cpuSeconds": (cpu1.user + cpu1.system) - (cpu0.user + cpu0.system),
         "images": seen, "torch": torch.__version__, "threads": torch.get_num_threads(),
     }))
 

@@ -67,6 +67,7 @@ const imageFiltering = gradeFixtures("image_filtering", {
     "infinite-loop",
     "memory-bomb",
     "exit-midway",
+    "buffer-bomb",
     "edited-test",
     "deleted-test",
     "missing-answer",
@@ -80,7 +81,7 @@ const imageFiltering = gradeFixtures("image_filtering", {
   ],
   timeout: 30,
   notebookTimeout: 180,
-  memoryMb: 768,
+  memoryMb: 512,
 });
 
 // Output that large is as slow as the kernel's output pipeline: a limit of its own.
@@ -113,7 +114,7 @@ const digitsQuick = gradeFixtures("digits_cnn", {
   students: A2_QUICK,
   timeout: 30,
   notebookTimeout: 180,
-  memoryMb: 768,
+  memoryMb: 512,
 });
 const digitsTrained = gradeFixtures("digits_cnn", {
   students: ["full-marks", "huge-output"],
@@ -200,6 +201,16 @@ Deno.test(
     total: 4,
     reason:
       /the session died in answer cell "blur" \(cell \d+\): .*out of memory.*; 2 of 4 tests passed/,
+  }),
+);
+
+Deno.test(
+  A1 + "memory outside the V8 heap is stopped by the resident-memory watchdog",
+  expectGrade(imageFiltering, "buffer-bomb", {
+    status: "crashed",
+    total: 4,
+    reason:
+      /^the session died in answer cell "blur" \(cell \d+\): it used more than 1024 MiB of memory \(\d+ MiB resident\) and was stopped; 2 of 4 tests passed$/,
   }),
 );
 
@@ -359,7 +370,7 @@ Deno.test(
 Deno.test(A1 + "the batch writes every report, and feedback pages are sanitised", async () => {
   const batch = await imageFiltering;
   const out = join(batch.dir, "out");
-  assert.equal(batch.grades.students.length, 17);
+  assert.equal(batch.grades.students.length, 18);
   const csv = await Deno.readTextFile(join(out, "grades.csv"));
   assert.match(
     csv.split("\n")[0],

@@ -382,3 +382,46 @@ Deno.test("fit()'s progress prints one Keras-style line per epoch outside notebo
   );
   model.dispose();
 });
+
+Deno.test("every callback leaves tf.memory().numTensors unchanged across a fit()", async () => {
+  const dir = await Deno.makeTempDir();
+  const x = tf.randomNormal([24, 1], 0, 1, "float32", 5);
+  const y = tf.tidy(() => tf.mul(x, 3));
+  const model = marker();
+  cl.compile(model, {
+    optimizer: cl.optimizers.Adam({ learningRate: 0.01 }),
+    loss: "mse",
+    metrics: ["mae"],
+  });
+  await cl.fit(model, x, y, { epochs: 1, verbose: 0 }); // the optimizer's slots
+  const callbacks: [string, () => cl.CallbackLike][] = [
+    [
+      "EarlyStopping",
+      () => new cl.callbacks.EarlyStopping({ patience: 1, restoreBestWeights: true }),
+    ],
+    [
+      "ModelCheckpoint",
+      () => new cl.callbacks.ModelCheckpoint(`${dir}/ckpt`, { saveBestOnly: true }),
+    ],
+    ["ReduceLROnPlateau", () => new cl.callbacks.ReduceLROnPlateau({ patience: 1 })],
+    ["LearningRateScheduler", () => new cl.callbacks.LearningRateScheduler((_e, lr) => lr * 0.9)],
+    ["TerminateOnNaN", () => new cl.callbacks.TerminateOnNaN()],
+    ["LambdaCallback", () => new cl.callbacks.LambdaCallback({ onBatchEnd: () => {} })],
+    ["History", () => new cl.callbacks.History()],
+    ["tf.callbacks.earlyStopping", () => tf.callbacks.earlyStopping({ patience: 1 })],
+  ];
+  for (const [name, make] of callbacks) {
+    const before = tf.memory().numTensors;
+    await cl.fit(model, x, y, {
+      epochs: 4,
+      batchSize: 8,
+      validationSplit: 0.25,
+      verbose: 0,
+      callbacks: [make()],
+    });
+    assert.equal(tf.memory().numTensors, before, name);
+  }
+  tf.dispose([x, y]);
+  model.dispose();
+  await Deno.remove(dir, { recursive: true });
+});

@@ -571,3 +571,137 @@ Deno.test("fused Adam on wasm gives tfjs's own Adam weights and state, without l
     assert.ok(err <= TOLERANCE, `optimizer state ${cpu.names[i]}: ${err}`);
   }
 });
+
+Deno.test("ReLU's one-pass gradient on wasm matches cpu (NaN, zero, negatives) and has a gradient", async () => {
+  const values = [-2, -0.5, 0, 0.25, 3, NaN, 1e-30, -1e-30];
+  const big = randomData(new RandomStream(22), [3, 70, 70, 3]); // split across threads
+  const run = async (backend: "cpu" | "wasm") => {
+    await tf.setBackend(backend);
+    const x = tf.tensor1d(values);
+    const dy = tf.tensor1d([1, 2, 3, 4, 5, 6, 7, 8]);
+    const [g] = tf.grads((a: tf.Tensor) => tf.relu(a))([x], dy);
+    const second = tf.grad((a: tf.Tensor) =>
+      tf.sum(tf.mul(tf.grad((b: tf.Tensor) => tf.sum(tf.relu(b).mul(b)))(a), a))
+    )(x);
+    const bx = tf.tensor(big.values, big.shape);
+    const bg = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.relu(a), a)))(bx);
+    const out = [await g.data(), await second.data(), await bg.data()].map((d) =>
+      Float32Array.from(d)
+    );
+    tf.dispose([x, dy, g, second, bx, bg]);
+    return out;
+  };
+  const want = await run("cpu");
+  const got = await run("wasm");
+  assert.deepEqual(Array.from(got[0]), Array.from(want[0]));
+  assert.deepEqual(Array.from(got[1]), Array.from(want[1]));
+  assert.ok(relativeError(got[2], want[2]) <= TOLERANCE);
+});
+
+Deno.test("wasm Conv2D (Winograd for 3×3 stride 1, XNNPACK otherwise) matches cpu", async () => {
+  const rng = new RandomStream(23);
+  const cases: [number[], number[], number | string, number][] = [
+    [[2, 32, 32, 4], [3, 3, 4, 8], "same", 1],
+    [[3, 13, 13, 8], [3, 3, 8, 12], "valid", 1], // odd output: partial tiles
+    [[1, 15, 15, 16], [3, 3, 16, 16], "same", 1],
+    [[2, 9, 7, 4], [3, 3, 4, 4], 2, 1], // explicit padding 2
+    [[5, 20, 20, 8], [3, 3, 8, 16], "same", 1], // split across threads
+    [[2, 10, 10, 3], [3, 3, 3, 8], "same", 1], // 3 channels: XNNPACK
+    [[2, 10, 10, 4], [3, 3, 4, 8], "same", 2], // stride 2: XNNPACK
+    [[2, 10, 10, 4], [5, 5, 4, 8], "valid", 1], // 5×5: XNNPACK
+  ];
+  for (const [xShape, wShape, pad, stride] of cases) {
+    const x = randomData(rng, xShape), filter = randomData(rng, wShape);
+    const attrs = {
+      strides: [stride, stride],
+      pad,
+      dataFormat: "NHWC",
+      dilations: [1, 1],
+      dimRoundingMode: undefined,
+    };
+    const want = await runOn("cpu", "Conv2D", { x, filter }, attrs);
+    const got = await runOn("wasm", "Conv2D", { x, filter }, attrs);
+    assert.deepEqual(got.shape, want.shape, `x=[${xShape}] w=[${wShape}] ${pad}`);
+    const err = relativeError(got.values, want.values);
+    assert.ok(err <= TOLERANCE, `x=[${xShape}] w=[${wShape}] ${pad} s=${stride}: ${err}`);
+  }
+});
+
+Deno.test("wasm Conv2DBackpropInput by Winograd (3×3, stride 1, channels ×4) matches cpu", async () => {
+  const rng = new RandomStream(24);
+  for (
+    const [xShape, o, pad] of [
+      [[2, 32, 32, 4], 8, "same"],
+      [[3, 15, 15, 8], 4, "valid"],
+      [[2, 13, 11, 12], 8, 1],
+      [[5, 20, 20, 8], 16, "same"],
+    ] as [number[], number, string | number][]
+  ) {
+    const [n, h, w, c] = xShape;
+    const oh = pad === "valid" ? h - 2 : pad === "same" ? h : h + 2 * (pad as number) - 2;
+    const ow = pad === "valid" ? w - 2 : pad === "same" ? w : w + 2 * (pad as number) - 2;
+    const filter = randomData(rng, [3, 3, c, o]);
+    const dy = randomData(rng, [n, oh, ow, o]);
+    const attrs = {
+      strides: [1, 1],
+      pad,
+      dataFormat: "NHWC",
+      dimRoundingMode: undefined,
+      inputShape: xShape,
+    };
+    const want = await runOn("cpu", "Conv2DBackpropInput", { dy, filter }, attrs);
+    const got = await runOn("wasm", "Conv2DBackpropInput", { dy, filter }, attrs);
+    assert.deepEqual(got.shape, xShape);
+    const err = relativeError(got.values, want.values);
+    assert.ok(err <= TOLERANCE, `x=[${xShape}] o=${o} ${pad}: ${err}`);
+  }
+});
+
+Deno.test("wasm Conv2DBackpropFilter by Winograd (3×3, stride 1, channels ×4) matches cpu", async () => {
+  const rng = new RandomStream(25);
+  for (
+    const [xShape, o, pad] of [
+      [[2, 32, 32, 4], 8, "same"],
+      [[3, 15, 15, 8], 4, "valid"], // odd output: partial tiles
+      [[2, 13, 11, 12], 8, 1],
+      [[5, 20, 20, 8], 16, "same"], // split across threads
+      [[2, 6, 6, 4], 4, 2],
+    ] as [number[], number, string | number][]
+  ) {
+    const [n, h, w, c] = xShape;
+    const oh = pad === "valid" ? h - 2 : pad === "same" ? h : h + 2 * (pad as number) - 2;
+    const ow = pad === "valid" ? w - 2 : pad === "same" ? w : w + 2 * (pad as number) - 2;
+    const x = randomData(rng, xShape);
+    const dy = randomData(rng, [n, oh, ow, o]);
+    const attrs = {
+      strides: [1, 1],
+      pad,
+      dataFormat: "NHWC",
+      dimRoundingMode: undefined,
+      filterShape: [3, 3, c, o],
+    };
+    const want = await runOn("cpu", "Conv2DBackpropFilter", { x, dy }, attrs);
+    const got = await runOn("wasm", "Conv2DBackpropFilter", { x, dy }, attrs);
+    assert.deepEqual(got.shape, [3, 3, c, o]);
+    const err = relativeError(got.values, want.values);
+    assert.ok(err <= TOLERANCE, `x=[${xShape}] o=${o} ${pad}: ${err}`);
+  }
+});
+
+Deno.test("wasm Identity (tf.clone) shares data safely: values, disposal and variables", async () => {
+  await tf.setBackend("wasm");
+  const before = tf.memory().numTensors;
+  const ids = tf.engine().backend.numDataIds();
+  const a = tf.tensor([1, 2, 3]);
+  const b = tf.clone(a);
+  a.dispose();
+  assert.deepEqual(Array.from(await b.data()), [1, 2, 3], "a clone outlives its source");
+  const v = tf.variable(b);
+  const next = tf.tensor([4, 5, 6]);
+  v.assign(next);
+  assert.deepEqual(Array.from(await b.data()), [1, 2, 3], "assigning a variable leaves its source");
+  assert.deepEqual(Array.from(await v.data()), [4, 5, 6]);
+  tf.dispose([b, v, next]);
+  assert.equal(tf.memory().numTensors, before);
+  assert.equal(tf.engine().backend.numDataIds(), ids, "shared data is freed with its last user");
+});

@@ -10,7 +10,13 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { renderSite, type SiteResult } from "../../kernel/render/mod.ts";
 import { skipUnless } from "../_skip.ts";
 import { hasChromium, launchOffline } from "./_chromium.ts";
-import { assertClean, checkRenderedPage, inspect, openPage } from "./_page_checks.ts";
+import {
+  assertClean,
+  checkRenderedPage,
+  inspect,
+  openPage,
+  type PageReport,
+} from "./_page_checks.ts";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const fixtures = join(root, "tests", "fixtures", "render");
@@ -36,6 +42,7 @@ Deno.test({
         { outDir: join(out, "site"), execute: false },
       );
       const files = [site.index, ...site.pages.map((p) => p.output)];
+      const reports = new Map<string, PageReport>();
       for (const file of files) {
         await t.step(
           `${basename(file)} loads cleanly, plots draw, math renders, links resolve`,
@@ -44,55 +51,52 @@ Deno.test({
               screenshot: join(artifacts, basename(file, ".html") + ".png"),
             });
             assert.equal(report.pwned, null);
+            reports.set(basename(file), report);
           },
         );
       }
 
-      await t.step("the showcase page has what the fixture holds", async () => {
-        const { page } = await openPage(browser, join(out, "site", "showcase.html"));
-        const report = await inspect(page);
-        await page.close();
-        assert.equal(report.plots, 2);
-        assert.ok(report.images >= 3, `PNG, JPEG and Markdown image shown (got ${report.images})`);
-        assert.ok(report.anchors.length >= 8, "the ToC lists the sections");
+      await t.step("the showcase and visuals pages show what their notebooks hold", () => {
+        const showcase = reports.get("showcase.html")!;
+        assert.equal(showcase.plots, 2);
+        assert.ok(showcase.images >= 3, `PNG, JPEG and Markdown image (got ${showcase.images})`);
+        assert.ok(showcase.anchors.length >= 8, "the ToC lists the sections");
+        const visuals = reports.get("visuals.html")!;
+        assert.equal(visuals.plots, 3, "line chart, history, confusion matrix");
+        assert.ok(visuals.images >= 1, "the image grid");
       });
 
       await t.step(
-        "a phone sees one column with no horizontal scrolling, and the lessons menu opens",
+        "a phone reader in dark mode: one column, lessons menu, dark theme; print hides navigation",
         async () => {
           const { page, problems } = await openPage(browser, join(out, "site", "showcase.html"), {
             viewport: { width: 390, height: 844 },
+            colorScheme: "dark",
           });
           const report = await inspect(page);
           assert.ok(
             report.horizontalOverflow <= 1,
             `page overflows by ${report.horizontalOverflow}px`,
           );
+          const background = await page.evaluate(() =>
+            getComputedStyle(document.body).backgroundColor
+          );
+          assert.equal(background, "rgb(13, 17, 23)", "dark theme");
           assert.equal(await page.locator(".cl-sidebar").isVisible(), false);
           await page.click(".cl-menu-button");
           assert.equal(await page.locator(".cl-sidebar").isVisible(), true);
-          await page.screenshot({ path: join(artifacts, "showcase-phone.png") });
+          await page.screenshot({ path: join(artifacts, "showcase-phone-dark.png") });
+          await page.setViewportSize({ width: 1360, height: 900 });
+          await page.emulateMedia({ colorScheme: "dark" });
+          await page.screenshot({ path: join(artifacts, "showcase-dark.png") });
+          await page.emulateMedia({ media: "print", colorScheme: "light" });
+          assert.equal(await page.locator(".cl-sidebar").isVisible(), false);
+          assert.equal(await page.locator(".cl-toc").isVisible(), false);
+          assert.equal(await page.locator(".cl-topbar").isVisible(), false);
           await page.close();
-          assertClean("phone", problems);
+          assertClean("phone, dark", problems);
         },
       );
-
-      await t.step("dark readers get the dark theme; print hides navigation", async () => {
-        const { page, problems } = await openPage(browser, join(out, "site", "showcase.html"), {
-          colorScheme: "dark",
-        });
-        await inspect(page);
-        const background = await page.evaluate(() =>
-          getComputedStyle(document.body).backgroundColor
-        );
-        assert.equal(background, "rgb(13, 17, 23)");
-        await page.screenshot({ path: join(artifacts, "showcase-dark.png") });
-        await page.emulateMedia({ media: "print", colorScheme: "light" });
-        assert.equal(await page.locator(".cl-sidebar").isVisible(), false);
-        assert.equal(await page.locator(".cl-toc").isVisible(), false);
-        await page.close();
-        assertClean("dark", problems);
-      });
 
       await t.step("a sanitised student page runs none of the student's scripts", async () => {
         const feedback = await renderSite([join(fixtures, "untrusted.ipynb")], {
@@ -108,6 +112,39 @@ Deno.test({
         assert.equal(report.drawnPlots, 1, "the student's Plotly figure still draws");
         assertClean("sanitised page", problems);
       });
+
+      await t.step(
+        "a single-file feedback page's CSP stops a script the sanitiser would have missed",
+        async () => {
+          const single = await renderSite([join(fixtures, "untrusted.ipynb")], {
+            outDir: join(out, "feedback-single"),
+            execute: false,
+            sanitize: true,
+            singleFile: true,
+          });
+          const file = single.pages[0].output;
+          // Simulate a sanitiser miss: put a handler and a script into the page as written.
+          const html = await Deno.readTextFile(file);
+          await Deno.writeTextFile(
+            file,
+            html.replace(
+              "<article",
+              `<img src="data:image/gif;base64,R0lGOD" onerror="window.__pwned='onerror'">` +
+                `<script>window.__pwned = "inline";</script><article`,
+            ),
+          );
+          const { page, problems } = await openPage(browser, file);
+          const report = await inspect(page);
+          await page.close();
+          assert.equal(report.pwned, null, "the policy blocked the injected script and handler");
+          assert.equal(report.drawnPlots, 1, "the page's own (hashed) scripts still run");
+          assert.ok(
+            problems.consoleErrors.some((e) => /Content Security Policy/i.test(e)),
+            "the browser reports the blocked script",
+          );
+          assert.deepEqual(problems.failedRequests, []);
+        },
+      );
 
       await t.step("--single-file pages load with no other file", async () => {
         const single = await renderSite([join(fixtures, "showcase.ipynb")], {

@@ -100,7 +100,7 @@ Deno.test("cache key: changing a markdown cell or a display tag does not invalid
   }
 });
 
-Deno.test("cache key: changing a code cell, parameters or an execution tag invalidates", async () => {
+Deno.test("cache key: changing a code cell, parameters, an execution tag or --allow-errors invalidates", async () => {
   const p = await project();
   try {
     const base = await executionCacheKey(lesson(), { path: p.path });
@@ -116,6 +116,7 @@ Deno.test("cache key: changing a code cell, parameters or an execution tag inval
       await executionCacheKey(lesson(), { path: p.path, parameters: { a: 1, b: 2 } }),
       await executionCacheKey(lesson(), { path: p.path, parameters: { b: 2, a: 1 } }),
     );
+    assert.notEqual(await executionCacheKey(lesson(), { path: p.path, allowErrors: true }), base);
     const skip = lesson();
     skip.cells[2].metadata.tags = ["skip-execution"];
     assert.notEqual(await executionCacheKey(skip, { path: p.path }), base);

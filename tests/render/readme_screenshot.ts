@@ -38,7 +38,7 @@ const { values, positionals } = parseArgs({
   options: {
     out: { type: "string", default: "data/readme/lesson-page.png" },
     width: { type: "string", default: "1360" },
-    height: { type: "string", default: "1000" },
+    height: { type: "string", default: "2250" },
   },
 });
 const page = positionals[0] ?? await pickPage("site");

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import type { Notebook } from "../../kernel/notebook.ts";
+import type { CodeCell, Notebook } from "../../kernel/notebook.ts";
 import {
   newRenderContext,
   renderBundle,
@@ -112,9 +112,28 @@ Deno.test("renderNotebookPage({sanitize: true}) leaves no script or handler from
   assert.match(body, /<b>fine<\/b>/);
   assert.match(body, /hljs-keyword/, "highlighted code survives sanitising");
   assert.match(body, /<h1 id="sub">/, "the heading keeps its anchor");
-  // The same notebook as a trusted lesson keeps its scripts.
+  // A Content-Security-Policy lets only the page's own scripts run (a wall behind the sanitiser).
+  const policy = page.html.match(/<meta http-equiv="Content-Security-Policy" content="([^"]+)">/);
+  assert.ok(policy, "untrusted pages carry a CSP");
+  assert.match(policy[1], /default-src 'none'/);
+  // Without figures an untrusted page carries no script at all, and forbids every script.
+  assert.match(policy[1], /script-src 'none'/);
+  assert.doesNotMatch(page.html, /<script/i);
+  const plotly = structuredClone(nb);
+  (plotly.cells[1] as CodeCell).outputs.push({
+    output_type: "display_data",
+    metadata: {},
+    data: { "application/vnd.plotly.v1+json": { data: [{ y: [1, 2] }], layout: {} } },
+  });
+  const withFigure = await renderNotebookPage(plotly, { sanitize: true });
+  assert.match(withFigure.html, /script-src 'self' file:;/);
+  assert.doesNotMatch(withFigure.html, /script-src[^;]*unsafe-inline/);
+  const single = await renderNotebookPage(plotly, { sanitize: true, singleFile: true });
+  assert.match(single.html, /script-src 'sha256-[A-Za-z0-9+/=]+' 'sha256-[A-Za-z0-9+/=]+';/);
+  // The same notebook as a trusted lesson keeps its scripts and has no policy.
   const lesson = await renderNotebookPage(nb);
   assert.match(lesson.html, /<script>alert\(1\)<\/script>/);
+  assert.doesNotMatch(lesson.html, /Content-Security-Policy/);
 });
 
 Deno.test("local images are inlined only from inside the notebook's folder", async () => {

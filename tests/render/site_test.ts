@@ -94,6 +94,36 @@ Deno.test("renderSite() writes an index listing the lessons in order with titles
   }
 });
 
+Deno.test("renderSite() removes the pages of lessons that are gone, and nothing else", async () => {
+  const c = await course();
+  try {
+    const options = { outDir: join(c.dir, "site"), execute: false } as const;
+    await renderSite([join(c.dir, "lessons")], options);
+    await Deno.writeTextFile(join(c.dir, "site", "about.html"), "<p>the author's own page</p>");
+    await Deno.rename(
+      join(c.dir, "lessons", "2_lenet.ipynb"),
+      join(c.dir, "lessons", "2_cnn.ipynb"),
+    );
+    const site = await renderSite([join(c.dir, "lessons")], options);
+    assert.deepEqual(site.removed.map((p) => p.slice(c.dir.length + 1)).sort(), [
+      "site/2_lenet.html",
+      "site/notebooks/2_lenet.ipynb",
+    ]);
+    const left = [...Deno.readDirSync(join(c.dir, "site"))].map((e) => e.name).sort();
+    assert.deepEqual(left, [
+      "10_transfer.html",
+      "1_conv.html",
+      "2_cnn.html",
+      "about.html",
+      "assets",
+      "index.html",
+      "notebooks",
+    ]);
+  } finally {
+    await c.cleanup();
+  }
+});
+
 Deno.test("renderSite() refuses two notebooks that would write the same page", async () => {
   const c = await course();
   try {

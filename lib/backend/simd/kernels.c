@@ -144,44 +144,70 @@ void conv2d_filter_grad(const f32* x, const f32* dy, f32* dw, f32* scratch, int 
   }
 }
 
-// Input gradient of a stride-(sh, sw) convolution for images [n0, n1):
-//   dx[n][oy·sh+ky−top][ox·sw+kx−left][ci] += Σ_co dy[n][oy][ox][co] · w[ky][kx][ci][co]
-// wt: the filter as [kh][co][q = kx·c + ci] (transposed by the caller, once per call).
-// scratch: hp·wp·c floats (the padded gradient of one image).
-// Adds acc (8 values of one pixel's gradient) into out.
-static inline void add8(f32* out, v128_t a0, v128_t a1) {
-  wasm_v128_store(out, wasm_f32x4_add(wasm_v128_load(out), a0));
-  wasm_v128_store(out + 4, wasm_f32x4_add(wasm_v128_load(out + 4), a1));
+// Packs a filter w [kh][kw][c][o] for conv2d_input_grad: wp[ky][qb][co][8] holds
+// w[ky][kx][ci][co] for q = kx·c + ci = 8·qb + lane, zero past q = kw·c. Sequential in the
+// kernel's inner loop (over co). wp: kh · ceil(kw·c / 8) · o · 8 floats.
+EXPORT(pack_filter_input_grad)
+void pack_filter_input_grad(const f32* w, f32* wp, int kh, int kw, int c, int o) {
+  const int q_count = kw * c, blocks = (q_count + 7) / 8;
+  for (int ky = 0; ky < kh; ky++) {
+    for (int qb = 0; qb < blocks; qb++) {
+      f32* dst = wp + ((long)ky * blocks + qb) * o * 8;
+      for (int co = 0; co < o; co++) {
+        for (int lane = 0; lane < 8; lane++) {
+          int q = qb * 8 + lane;
+          dst[co * 8 + lane] = q < q_count ? w[((long)ky * q_count + q) * o + co] : 0.0f;
+        }
+      }
+    }
+  }
 }
 
+// Adds the first `r` (1..8) values of a0:a1 into out.
+static inline void add_first(f32* out, v128_t a0, v128_t a1, int r) {
+  if (r >= 8) {
+    wasm_v128_store(out, wasm_f32x4_add(wasm_v128_load(out), a0));
+    wasm_v128_store(out + 4, wasm_f32x4_add(wasm_v128_load(out + 4), a1));
+    return;
+  }
+  out[0] += wasm_f32x4_extract_lane(a0, 0);
+  if (r > 1) out[1] += wasm_f32x4_extract_lane(a0, 1);
+  if (r > 2) out[2] += wasm_f32x4_extract_lane(a0, 2);
+  if (r > 3) out[3] += wasm_f32x4_extract_lane(a0, 3);
+  if (r > 4) out[4] += wasm_f32x4_extract_lane(a1, 0);
+  if (r > 5) out[5] += wasm_f32x4_extract_lane(a1, 1);
+  if (r > 6) out[6] += wasm_f32x4_extract_lane(a1, 2);
+}
+
+// Input gradient of a stride-(sh, sw) convolution for images [n0, n1):
+//   dx[n][oy·sh+ky−top][ox·sw+kx−left][ci] += Σ_co dy[n][oy][ox][co] · w[ky][kx][ci][co]
+// wp: the filter packed by pack_filter_input_grad. scratch: hp·wp·c floats (the padded
+// gradient of one image). A GEMM per output row and filter row: 4 pixels × 8 values of q.
 EXPORT(conv2d_input_grad)
-void conv2d_input_grad(const f32* dy, const f32* wt, f32* dx, f32* scratch, int n0, int n1,
+void conv2d_input_grad(const f32* dy, const f32* wp, f32* dx, f32* scratch, int n0, int n1,
                        int h, int w, int c, int oh, int ow, int o, int kh, int kw, int sh, int sw,
                        int top, int left) {
-  const int hp = (oh - 1) * sh + kh, wp = (ow - 1) * sw + kw;
-  const int q_count = kw * c;
-  const long row = (long)wp * c;
+  const int hp = (oh - 1) * sh + kh, wpad = (ow - 1) * sw + kw;
+  const int q_count = kw * c, blocks = (q_count + 7) / 8;
+  const long row = (long)wpad * c;
   const long step = (long)sw * c;  // from one output pixel's patch to the next one's
   for (int n = n0; n < n1; n++) {
-    __builtin_memset(scratch, 0, (unsigned long)hp * wp * c * sizeof(f32));
+    __builtin_memset(scratch, 0, (unsigned long)hp * wpad * c * sizeof(f32));
     const f32* g = dy + (long)n * oh * ow * o;
     for (int y = 0; y < oh; y++) {
       for (int ky = 0; ky < kh; ky++) {
         f32* out_row = scratch + (long)(y * sh + ky) * row;
-        const f32* wk = wt + (long)ky * o * q_count;
+        const f32* wk = wp + (long)ky * blocks * o * 8;
         int xx = 0;
-        // Four output pixels at a time share each filter load: a 4(pixels) × 8(q) block.
         for (; xx + 4 <= ow; xx += 4) {
           const f32* gp = g + ((long)y * ow + xx) * o;
           f32* out = out_row + xx * step;
-          int q = 0;
-          for (; q + 8 <= q_count; q += 8) {
+          for (int qb = 0; qb < blocks; qb++) {
             v128_t a00 = wasm_f32x4_splat(0), a01 = a00, a10 = a00, a11 = a00;
             v128_t a20 = a00, a21 = a00, a30 = a00, a31 = a00;
-            const f32* wq = wk + q;
+            const f32* wq = wk + (long)qb * o * 8;
             for (int co = 0; co < o; co++) {
-              v128_t w0 = wasm_v128_load(wq + (long)co * q_count);
-              v128_t w1 = wasm_v128_load(wq + (long)co * q_count + 4);
+              v128_t w0 = wasm_v128_load(wq + co * 8), w1 = wasm_v128_load(wq + co * 8 + 4);
               v128_t s0 = wasm_v128_load32_splat(gp + co);
               v128_t s1 = wasm_v128_load32_splat(gp + o + co);
               v128_t s2 = wasm_v128_load32_splat(gp + 2 * o + co);
@@ -191,39 +217,26 @@ void conv2d_input_grad(const f32* dy, const f32* wt, f32* dx, f32* scratch, int 
               a20 = madd(a20, s2, w0); a21 = madd(a21, s2, w1);
               a30 = madd(a30, s3, w0); a31 = madd(a31, s3, w1);
             }
-            add8(out + q, a00, a01);
-            add8(out + step + q, a10, a11);
-            add8(out + 2 * step + q, a20, a21);
-            add8(out + 3 * step + q, a30, a31);
-          }
-          for (; q < q_count; q++) {
-            f32 s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-            for (int co = 0; co < o; co++) {
-              f32 wv = wk[(long)co * q_count + q];
-              s0 += gp[co] * wv; s1 += gp[o + co] * wv;
-              s2 += gp[2 * o + co] * wv; s3 += gp[3 * o + co] * wv;
-            }
-            out[q] += s0; out[step + q] += s1; out[2 * step + q] += s2; out[3 * step + q] += s3;
+            int r = q_count - qb * 8;
+            f32* at = out + qb * 8;
+            add_first(at, a00, a01, r);
+            add_first(at + step, a10, a11, r);
+            add_first(at + 2 * step, a20, a21, r);
+            add_first(at + 3 * step, a30, a31, r);
           }
         }
         for (; xx < ow; xx++) {
           const f32* gp = g + ((long)y * ow + xx) * o;
           f32* out = out_row + xx * step;
-          int q = 0;
-          for (; q + 8 <= q_count; q += 8) {
+          for (int qb = 0; qb < blocks; qb++) {
             v128_t a0 = wasm_f32x4_splat(0), a1 = a0;
-            const f32* wq = wk + q;
+            const f32* wq = wk + (long)qb * o * 8;
             for (int co = 0; co < o; co++) {
               v128_t s0 = wasm_v128_load32_splat(gp + co);
-              a0 = madd(a0, s0, wasm_v128_load(wq + (long)co * q_count));
-              a1 = madd(a1, s0, wasm_v128_load(wq + (long)co * q_count + 4));
+              a0 = madd(a0, s0, wasm_v128_load(wq + co * 8));
+              a1 = madd(a1, s0, wasm_v128_load(wq + co * 8 + 4));
             }
-            add8(out + q, a0, a1);
-          }
-          for (; q < q_count; q++) {
-            f32 acc = 0;
-            for (int co = 0; co < o; co++) acc += gp[co] * wk[(long)co * q_count + q];
-            out[q] += acc;
+            add_first(out + qb * 8, a0, a1, q_count - qb * 8);
           }
         }
       }
@@ -239,7 +252,7 @@ void conv2d_input_grad(const f32* dy, const f32* wt, f32* dx, f32* scratch, int 
       for (int ix = 0; ix < w; ix++) {
         int px = ix + left;
         f32* dst = d + ((long)iy * w + ix) * c;
-        if (px < 0 || px >= wp) {
+        if (px < 0 || px >= wpad) {
           __builtin_memset(dst, 0, (unsigned long)c * sizeof(f32));
         } else {
           __builtin_memcpy(dst, scratch + (long)py * row + (long)px * c,
@@ -383,5 +396,382 @@ void adam_update(const f32* w, const f32* m, const f32* v, const f32* g, f32* w_
     m_out[i] = mi;
     v_out[i] = vi;
     w_out[i] = step * neg_lr + w[i];
+  }
+}
+
+// ReLU's gradient for elements [i0, i1): out = dy · step(x), where step(x) is 1 for x > 0, NaN
+// for NaN x and 0 otherwise — tfjs's mul(dy, cast(step(x))) in one pass instead of three.
+EXPORT(relu_grad)
+void relu_grad(const f32* dy, const f32* x, f32* out, int i0, int i1) {
+  const v128_t one = wasm_f32x4_splat(1.0f), zero = wasm_f32x4_splat(0.0f);
+  int i = i0;
+  for (; i + 4 <= i1; i += 4) {
+    v128_t xv = wasm_v128_load(x + i);
+    v128_t s = wasm_v128_bitselect(one, zero, wasm_f32x4_gt(xv, zero));
+    s = wasm_v128_bitselect(xv, s, wasm_f32x4_ne(xv, xv));
+    wasm_v128_store(out + i, wasm_f32x4_mul(wasm_v128_load(dy + i), s));
+  }
+  for (; i < i1; i++) {
+    f32 xi = x[i];
+    f32 s = xi > 0 ? 1.0f : (xi != xi ? xi : 0.0f);
+    out[i] = dy[i] * s;
+  }
+}
+
+// ---- Winograd F(2×2, 3×3): 3×3 stride-1 convolutions with 2.25× fewer multiplications ----
+// (Lavin & Gray 2016). A 4×4 input tile d and a 3×3 filter g give a 2×2 output tile
+//   Y = Aᵀ [ (G g Gᵀ) ⊙ (Bᵀ d B) ] A
+// with Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1], G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1],
+// Aᵀ = [1 1 1 0; 0 1 −1 −1]. Summed over input channels, the ⊙ becomes 16 matrix products
+// (one per tile position): M[p] = V[p] · U[p], tiles × c by c × o. Channels are the SIMD lanes
+// of the transforms, so c and o must be multiples of 4.
+
+// U[p][ci][co] = (G g Gᵀ)[p] for the filter w [3][3][c][o] (HWIO). With flip, the filter of the
+// input gradient instead: g'[u][v][co][ci] = w[2−u][2−v][ci][co] (c and o swap roles: U is
+// [16][o][c]).
+EXPORT(winograd_filter)
+void winograd_filter(const f32* w, f32* u, int c, int o, int flip) {
+  const int rows = flip ? o : c, cols = flip ? c : o;
+  for (int i = 0; i < rows; i++) {
+    for (int j = 0; j < cols; j++) {
+      f32 g[3][3];
+      // (Scalars only: g is promoted to locals by the optimiser; build.sh checks no stack.)
+      for (int a = 0; a < 3; a++) {
+        for (int b = 0; b < 3; b++) {
+          g[a][b] = flip ? w[((long)((2 - a) * 3 + (2 - b)) * c + j) * o + i]
+                         : w[((long)(a * 3 + b) * c + i) * o + j];
+        }
+      }
+      f32 s[4][3];
+      for (int b = 0; b < 3; b++) {
+        s[0][b] = g[0][b];
+        s[1][b] = 0.5f * (g[0][b] + g[1][b] + g[2][b]);
+        s[2][b] = 0.5f * (g[0][b] - g[1][b] + g[2][b]);
+        s[3][b] = g[2][b];
+      }
+      for (int a = 0; a < 4; a++) {
+        f32 t0 = s[a][0], t1 = 0.5f * (s[a][0] + s[a][1] + s[a][2]);
+        f32 t2 = 0.5f * (s[a][0] - s[a][1] + s[a][2]), t3 = s[a][2];
+        long base = (long)i * cols + j, plane = (long)rows * cols;
+        u[(a * 4 + 0) * plane + base] = t0;
+        u[(a * 4 + 1) * plane + base] = t1;
+        u[(a * 4 + 2) * plane + base] = t2;
+        u[(a * 4 + 3) * plane + base] = t3;
+      }
+    }
+  }
+}
+
+// C[t][j] = Σ_k A[t][k] · B[k][j]: A is T×K, B is K×N, C is T×N (N a multiple of 4).
+static void gemm(const f32* a, const f32* b, f32* cm, int t_count, int k_count, int n) {
+  int t = 0;
+  for (; t + 4 <= t_count; t += 4) {
+    const f32* a0 = a + (long)t * k_count;
+    int j = 0;
+    for (; j + 8 <= n; j += 8) {
+      v128_t c00 = wasm_f32x4_splat(0), c01 = c00, c10 = c00, c11 = c00;
+      v128_t c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+      const f32* bj = b + j;
+      for (int k = 0; k < k_count; k++) {
+        v128_t b0 = wasm_v128_load(bj + (long)k * n), b1 = wasm_v128_load(bj + (long)k * n + 4);
+        v128_t s0 = wasm_v128_load32_splat(a0 + k);
+        v128_t s1 = wasm_v128_load32_splat(a0 + k_count + k);
+        v128_t s2 = wasm_v128_load32_splat(a0 + 2 * k_count + k);
+        v128_t s3 = wasm_v128_load32_splat(a0 + 3 * k_count + k);
+        c00 = madd(c00, s0, b0); c01 = madd(c01, s0, b1);
+        c10 = madd(c10, s1, b0); c11 = madd(c11, s1, b1);
+        c20 = madd(c20, s2, b0); c21 = madd(c21, s2, b1);
+        c30 = madd(c30, s3, b0); c31 = madd(c31, s3, b1);
+      }
+      f32* cr = cm + (long)t * n + j;
+      wasm_v128_store(cr, c00); wasm_v128_store(cr + 4, c01);
+      wasm_v128_store(cr + n, c10); wasm_v128_store(cr + n + 4, c11);
+      wasm_v128_store(cr + 2 * n, c20); wasm_v128_store(cr + 2 * n + 4, c21);
+      wasm_v128_store(cr + 3 * n, c30); wasm_v128_store(cr + 3 * n + 4, c31);
+    }
+    for (; j < n; j += 4) {
+      v128_t c0 = wasm_f32x4_splat(0), c1 = c0, c2 = c0, c3 = c0;
+      for (int k = 0; k < k_count; k++) {
+        v128_t b0 = wasm_v128_load(b + (long)k * n + j);
+        c0 = madd(c0, wasm_v128_load32_splat(a0 + k), b0);
+        c1 = madd(c1, wasm_v128_load32_splat(a0 + k_count + k), b0);
+        c2 = madd(c2, wasm_v128_load32_splat(a0 + 2 * k_count + k), b0);
+        c3 = madd(c3, wasm_v128_load32_splat(a0 + 3 * k_count + k), b0);
+      }
+      f32* cr = cm + (long)t * n + j;
+      wasm_v128_store(cr, c0); wasm_v128_store(cr + n, c1);
+      wasm_v128_store(cr + 2 * n, c2); wasm_v128_store(cr + 3 * n, c3);
+    }
+  }
+  for (; t < t_count; t++) {
+    const f32* a0 = a + (long)t * k_count;
+    for (int j = 0; j < n; j += 4) {
+      v128_t c0 = wasm_f32x4_splat(0);
+      for (int k = 0; k < k_count; k++) {
+        c0 = madd(c0, wasm_v128_load32_splat(a0 + k), wasm_v128_load(b + (long)k * n + j));
+      }
+      wasm_v128_store(cm + (long)t * n + j, c0);
+    }
+  }
+}
+
+// y[n][oy][ox][co] = Σ x[n][oy+u−top][ox+v−left][ci] · g[u][v][ci][co] for images [n0, n1),
+// with U from winograd_filter (c in, o out). scratch per slice: hp·wp·c + 16·T·(c + o) floats,
+// T = ⌈oh/2⌉·⌈ow/2⌉, hp = 2⌈oh/2⌉ + 2, wp = 2⌈ow/2⌉ + 2.
+EXPORT(winograd_conv3x3)
+void winograd_conv3x3(const f32* x, const f32* u, f32* y, f32* scratch, int n0, int n1, int h,
+                      int w, int c, int o, int oh, int ow, int top, int left) {
+  const int th = (oh + 1) / 2, tw = (ow + 1) / 2, tiles = th * tw;
+  const int hp = 2 * th + 2, wpad = 2 * tw + 2;
+  f32* xp = scratch;
+  f32* vm = xp + (long)hp * wpad * c;      // V: [16][tiles][c]
+  f32* mm = vm + 16L * tiles * c;           // M: [16][tiles][o]
+  const long vplane = (long)tiles * c, mplane = (long)tiles * o;
+  for (int n = n0; n < n1; n++) {
+    pad_image(x + (long)n * h * w * c, xp, h, w, c, hp, wpad, top, left);
+    for (int ty = 0; ty < th; ty++) {
+      for (int tx = 0; tx < tw; tx++) {
+        const int t = ty * tw + tx;
+        const f32* d = xp + ((long)(2 * ty) * wpad + 2 * tx) * c;
+        const long rs = (long)wpad * c;
+        for (int ci = 0; ci < c; ci += 4) {
+          // Rows of d B (4 values along the tile row, each a vector of 4 channels)...
+#define ROW(a, r0, r1, r2, r3)                                             \
+  v128_t r0, r1, r2, r3;                                                   \
+  {                                                                        \
+    const f32* dr = d + (a) * rs + ci;                                     \
+    v128_t d0 = wasm_v128_load(dr), d1 = wasm_v128_load(dr + c);           \
+    v128_t d2 = wasm_v128_load(dr + 2 * c), d3 = wasm_v128_load(dr + 3 * c); \
+    r0 = wasm_f32x4_sub(d0, d2);                                           \
+    r1 = wasm_f32x4_add(d1, d2);                                           \
+    r2 = wasm_f32x4_sub(d2, d1);                                           \
+    r3 = wasm_f32x4_sub(d1, d3);                                           \
+  }
+          ROW(0, r00, r01, r02, r03)
+          ROW(1, r10, r11, r12, r13)
+          ROW(2, r20, r21, r22, r23)
+          ROW(3, r30, r31, r32, r33)
+#undef ROW
+          // ...then Bᵀ (d B) down the columns.
+          f32* v = vm + (long)t * c + ci;
+#define COL(b, x0, x1, x2, x3)                                         \
+  wasm_v128_store(v + (0 * 4 + (b)) * vplane, wasm_f32x4_sub(x0, x2)); \
+  wasm_v128_store(v + (1 * 4 + (b)) * vplane, wasm_f32x4_add(x1, x2)); \
+  wasm_v128_store(v + (2 * 4 + (b)) * vplane, wasm_f32x4_sub(x2, x1)); \
+  wasm_v128_store(v + (3 * 4 + (b)) * vplane, wasm_f32x4_sub(x1, x3));
+          COL(0, r00, r10, r20, r30)
+          COL(1, r01, r11, r21, r31)
+          COL(2, r02, r12, r22, r32)
+          COL(3, r03, r13, r23, r33)
+#undef COL
+        }
+      }
+    }
+    for (int p = 0; p < 16; p++) {
+      gemm(vm + p * vplane, u + (long)p * c * o, mm + p * mplane, tiles, c, o);
+    }
+    f32* yn = y + (long)n * oh * ow * o;
+    for (int ty = 0; ty < th; ty++) {
+      for (int tx = 0; tx < tw; tx++) {
+        const int t = ty * tw + tx;
+        const int two_rows = 2 * ty + 1 < oh, two_cols = 2 * tx + 1 < ow;
+        for (int co = 0; co < o; co += 4) {
+          const f32* m = mm + (long)t * o + co;
+          // Aᵀ M: two rows of 4 (one per output row), each column b from M's column b.
+#define Q(b, q0, q1)                                                          \
+  v128_t q0, q1;                                                              \
+  {                                                                           \
+    v128_t m0 = wasm_v128_load(m + (0 * 4 + (b)) * mplane);                   \
+    v128_t m1 = wasm_v128_load(m + (1 * 4 + (b)) * mplane);                   \
+    v128_t m2 = wasm_v128_load(m + (2 * 4 + (b)) * mplane);                   \
+    v128_t m3 = wasm_v128_load(m + (3 * 4 + (b)) * mplane);                   \
+    q0 = wasm_f32x4_add(wasm_f32x4_add(m0, m1), m2);                          \
+    q1 = wasm_f32x4_sub(wasm_f32x4_sub(m1, m2), m3);                          \
+  }
+          Q(0, q00, q10)
+          Q(1, q01, q11)
+          Q(2, q02, q12)
+          Q(3, q03, q13)
+#undef Q
+          // (Aᵀ M) A: each row gives the tile's two outputs in that row.
+          f32* out = yn + ((long)(2 * ty) * ow + 2 * tx) * o + co;
+          wasm_v128_store(out, wasm_f32x4_add(wasm_f32x4_add(q00, q01), q02));
+          if (two_cols) wasm_v128_store(out + o, wasm_f32x4_sub(wasm_f32x4_sub(q01, q02), q03));
+          if (two_rows) {
+            out += (long)ow * o;
+            wasm_v128_store(out, wasm_f32x4_add(wasm_f32x4_add(q10, q11), q12));
+            if (two_cols) {
+              wasm_v128_store(out + o, wasm_f32x4_sub(wasm_f32x4_sub(q11, q12), q13));
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+// ---- Winograd F(3×3, 2×2) for the filter gradient of a 3×3 stride-1 convolution ----
+// dW[u][v] = Σ_{y,x} X[y+u][x+v] · dY[y][x] is, per 2×2 tile of dY, a correlation of a 4×4 tile
+// of X with that 2×2 "filter", giving 3×3 outputs: Aᵀ [ (G dY Gᵀ) ⊙ (Bᵀ X B) ] A with
+// Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 −1 0 1], G = [1 0; ½ ½; ½ −½; 0 1],
+// Aᵀ = [1 1 1 0; 0 1 −1 0; 0 1 1 1]. The sum over tiles and images moves inside: per tile
+// position p, M[p] (c × o) accumulates V[p]ᵀ · D[p] — 16·T·c·o multiply-adds per image instead
+// of 9·4T·c·o. dW = Aᵀ M A at the end (winograd_filter_grad_finish).
+
+// Accumulates M [16][c][o] (zeroed by the caller) for images [n0, n1). scratch per slice:
+// hp·wp·c + 2th·2tw·o + 16·T·(c + o) floats (T = th·tw, th = ⌈oh/2⌉, hp = 2th + 2).
+EXPORT(winograd_filter_grad)
+void winograd_filter_grad(const f32* x, const f32* dy, f32* acc, f32* scratch, int n0, int n1,
+                          int h, int w, int c, int o, int oh, int ow, int top, int left) {
+  const int th = (oh + 1) / 2, tw = (ow + 1) / 2, tiles = th * tw;
+  const int hp = 2 * th + 2, wpad = 2 * tw + 2;
+  f32* xp = scratch;
+  f32* gp = xp + (long)hp * wpad * c;           // dY padded to 2th × 2tw
+  f32* vm = gp + 4L * th * tw * o;              // V: [16][tiles][c]
+  f32* dm = vm + 16L * tiles * c;               // D: [16][tiles][o]
+  const long vplane = (long)tiles * c, dplane = (long)tiles * o;
+  for (int n = n0; n < n1; n++) {
+    pad_image(x + (long)n * h * w * c, xp, h, w, c, hp, wpad, top, left);
+    pad_image(dy + (long)n * oh * ow * o, gp, oh, ow, o, 2 * th, 2 * tw, 0, 0);
+    for (int ty = 0; ty < th; ty++) {
+      for (int tx = 0; tx < tw; tx++) {
+        const int t = ty * tw + tx;
+        const f32* d = xp + ((long)(2 * ty) * wpad + 2 * tx) * c;
+        const long rs = (long)wpad * c;
+        for (int ci = 0; ci < c; ci += 4) {
+#define ROW(a, r0, r1, r2, r3)                                             \
+  v128_t r0, r1, r2, r3;                                                   \
+  {                                                                        \
+    const f32* dr = d + (a) * rs + ci;                                     \
+    v128_t d0 = wasm_v128_load(dr), d1 = wasm_v128_load(dr + c);           \
+    v128_t d2 = wasm_v128_load(dr + 2 * c), d3 = wasm_v128_load(dr + 3 * c); \
+    r0 = wasm_f32x4_sub(d0, d2);                                           \
+    r1 = wasm_f32x4_add(d1, d2);                                           \
+    r2 = wasm_f32x4_sub(d2, d1);                                           \
+    r3 = wasm_f32x4_sub(d3, d1);                                           \
+  }
+          ROW(0, r00, r01, r02, r03)
+          ROW(1, r10, r11, r12, r13)
+          ROW(2, r20, r21, r22, r23)
+          ROW(3, r30, r31, r32, r33)
+#undef ROW
+          f32* v = vm + (long)t * c + ci;
+#define COL(b, x0, x1, x2, x3)                                         \
+  wasm_v128_store(v + (0 * 4 + (b)) * vplane, wasm_f32x4_sub(x0, x2)); \
+  wasm_v128_store(v + (1 * 4 + (b)) * vplane, wasm_f32x4_add(x1, x2)); \
+  wasm_v128_store(v + (2 * 4 + (b)) * vplane, wasm_f32x4_sub(x2, x1)); \
+  wasm_v128_store(v + (3 * 4 + (b)) * vplane, wasm_f32x4_sub(x3, x1));
+          COL(0, r00, r10, r20, r30)
+          COL(1, r01, r11, r21, r31)
+          COL(2, r02, r12, r22, r32)
+          COL(3, r03, r13, r23, r33)
+#undef COL
+        }
+        // G dY Gᵀ of the 2×2 tile of dY, 4 output channels at a time.
+        const f32* g = gp + ((long)(2 * ty) * 2 * tw + 2 * tx) * o;
+        const long gs = 2L * tw * o;
+        const v128_t half = wasm_f32x4_splat(0.5f);
+        for (int co = 0; co < o; co += 4) {
+          v128_t g00 = wasm_v128_load(g + co), g01 = wasm_v128_load(g + o + co);
+          v128_t g10 = wasm_v128_load(g + gs + co), g11 = wasm_v128_load(g + gs + o + co);
+          // s = G g: rows 0..3, 2 columns each.
+          v128_t s00 = g00, s01 = g01;
+          v128_t s10 = wasm_f32x4_mul(half, wasm_f32x4_add(g00, g10));
+          v128_t s11 = wasm_f32x4_mul(half, wasm_f32x4_add(g01, g11));
+          v128_t s20 = wasm_f32x4_mul(half, wasm_f32x4_sub(g00, g10));
+          v128_t s21 = wasm_f32x4_mul(half, wasm_f32x4_sub(g01, g11));
+          v128_t s30 = g10, s31 = g11;
+          f32* dd = dm + (long)t * o + co;
+#define GROW(a, x0, x1)                                                                    \
+  wasm_v128_store(dd + ((a) * 4 + 0) * dplane, x0);                                        \
+  wasm_v128_store(dd + ((a) * 4 + 1) * dplane, wasm_f32x4_mul(half, wasm_f32x4_add(x0, x1))); \
+  wasm_v128_store(dd + ((a) * 4 + 2) * dplane, wasm_f32x4_mul(half, wasm_f32x4_sub(x0, x1))); \
+  wasm_v128_store(dd + ((a) * 4 + 3) * dplane, x1);
+          GROW(0, s00, s01)
+          GROW(1, s10, s11)
+          GROW(2, s20, s21)
+          GROW(3, s30, s31)
+#undef GROW
+        }
+      }
+    }
+    // M[p] += V[p]ᵀ · D[p]: a 4(c) × 8(o) register block over all tiles.
+    for (int p = 0; p < 16; p++) {
+      const f32* vp = vm + p * vplane;
+      const f32* dp = dm + p * dplane;
+      f32* mp = acc + (long)p * c * o;
+      for (int ci = 0; ci < c; ci += 4) {
+        int co = 0;
+        for (; co + 8 <= o; co += 8) {
+          f32* r = mp + (long)ci * o + co;
+          v128_t a00 = wasm_v128_load(r), a01 = wasm_v128_load(r + 4);
+          v128_t a10 = wasm_v128_load(r + o), a11 = wasm_v128_load(r + o + 4);
+          v128_t a20 = wasm_v128_load(r + 2 * o), a21 = wasm_v128_load(r + 2 * o + 4);
+          v128_t a30 = wasm_v128_load(r + 3 * o), a31 = wasm_v128_load(r + 3 * o + 4);
+          for (int t = 0; t < tiles; t++) {
+            const f32* vt = vp + (long)t * c + ci;
+            v128_t b0 = wasm_v128_load(dp + (long)t * o + co);
+            v128_t b1 = wasm_v128_load(dp + (long)t * o + co + 4);
+            v128_t s0 = wasm_v128_load32_splat(vt), s1 = wasm_v128_load32_splat(vt + 1);
+            v128_t s2 = wasm_v128_load32_splat(vt + 2), s3 = wasm_v128_load32_splat(vt + 3);
+            a00 = madd(a00, s0, b0); a01 = madd(a01, s0, b1);
+            a10 = madd(a10, s1, b0); a11 = madd(a11, s1, b1);
+            a20 = madd(a20, s2, b0); a21 = madd(a21, s2, b1);
+            a30 = madd(a30, s3, b0); a31 = madd(a31, s3, b1);
+          }
+          wasm_v128_store(r, a00); wasm_v128_store(r + 4, a01);
+          wasm_v128_store(r + o, a10); wasm_v128_store(r + o + 4, a11);
+          wasm_v128_store(r + 2 * o, a20); wasm_v128_store(r + 2 * o + 4, a21);
+          wasm_v128_store(r + 3 * o, a30); wasm_v128_store(r + 3 * o + 4, a31);
+        }
+        for (; co < o; co += 4) {
+          f32* r = mp + (long)ci * o + co;
+          v128_t a0 = wasm_v128_load(r), a1 = wasm_v128_load(r + o);
+          v128_t a2 = wasm_v128_load(r + 2 * o), a3 = wasm_v128_load(r + 3 * o);
+          for (int t = 0; t < tiles; t++) {
+            const f32* vt = vp + (long)t * c + ci;
+            v128_t b0 = wasm_v128_load(dp + (long)t * o + co);
+            a0 = madd(a0, wasm_v128_load32_splat(vt), b0);
+            a1 = madd(a1, wasm_v128_load32_splat(vt + 1), b0);
+            a2 = madd(a2, wasm_v128_load32_splat(vt + 2), b0);
+            a3 = madd(a3, wasm_v128_load32_splat(vt + 3), b0);
+          }
+          wasm_v128_store(r, a0); wasm_v128_store(r + o, a1);
+          wasm_v128_store(r + 2 * o, a2); wasm_v128_store(r + 3 * o, a3);
+        }
+      }
+    }
+  }
+}
+
+// dw [3][3][c][o] = Aᵀ M A for M [16][c][o] from winograd_filter_grad.
+EXPORT(winograd_filter_grad_finish)
+void winograd_filter_grad_finish(const f32* acc, f32* dw, int c, int o) {
+  const long plane = (long)c * o;
+  for (long i = 0; i < plane; i += 4) {
+#define Q(b, q0, q1, q2)                                        \
+  v128_t q0, q1, q2;                                            \
+  {                                                             \
+    v128_t m0 = wasm_v128_load(acc + (0 * 4 + (b)) * plane + i); \
+    v128_t m1 = wasm_v128_load(acc + (1 * 4 + (b)) * plane + i); \
+    v128_t m2 = wasm_v128_load(acc + (2 * 4 + (b)) * plane + i); \
+    v128_t m3 = wasm_v128_load(acc + (3 * 4 + (b)) * plane + i); \
+    q0 = wasm_f32x4_add(wasm_f32x4_add(m0, m1), m2);            \
+    q1 = wasm_f32x4_sub(m1, m2);                                \
+    q2 = wasm_f32x4_add(wasm_f32x4_add(m1, m2), m3);            \
+  }
+    Q(0, q00, q10, q20)
+    Q(1, q01, q11, q21)
+    Q(2, q02, q12, q22)
+    Q(3, q03, q13, q23)
+#undef Q
+#define OUT(a, x0, x1, x2, x3)                                                            \
+  wasm_v128_store(dw + ((a) * 3 + 0) * plane + i, wasm_f32x4_add(wasm_f32x4_add(x0, x1), x2)); \
+  wasm_v128_store(dw + ((a) * 3 + 1) * plane + i, wasm_f32x4_sub(x1, x2));                \
+  wasm_v128_store(dw + ((a) * 3 + 2) * plane + i, wasm_f32x4_add(wasm_f32x4_add(x1, x2), x3));
+    OUT(0, q00, q01, q02, q03)
+    OUT(1, q10, q11, q12, q13)
+    OUT(2, q20, q21, q22, q23)
+#undef OUT
   }
 }
