@@ -11,13 +11,13 @@
  *
  * @module
  */
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { DisplayDataOutput, ErrorOutput, Output } from "../notebook.ts";
 import { KernelStartError } from "../errors.ts";
 import { callArgument, CdpConnection, type EvaluateResult, type RemoteObject } from "./cdp.ts";
-import { CellOutputs, formatBytes } from "./outputs.ts";
-import { permissionFlags, type SessionPermissions } from "./permissions.ts";
+import { CellOutputs, formatBytes, RICH_FACTOR } from "./outputs.ts";
+import { findProjectRoot, permissionFlags, type SessionPermissions } from "./permissions.ts";
 import {
   API_SYMBOL,
   type ChildMessage,
@@ -92,6 +92,8 @@ export interface CellReply {
   kernelLost: boolean;
   startedAt: Date;
   finishedAt: Date;
+  /** How long the cell took, in ms (from the monotonic clock, sub-millisecond). */
+  durationMs: number;
 }
 
 /** The session's kernel is not running (it died or was closed). */
@@ -134,6 +136,19 @@ type Race<T> =
   | { kind: "timeout" }
   | { kind: "abort" }
   | { kind: "dead" };
+
+/** The `deno.json`/`deno.jsonc` that governs a folder: the nearest at or above it. */
+export function configFileFor(dir: string): string | undefined {
+  const root = findProjectRoot(dir);
+  if (!root) return undefined;
+  for (const name of ["deno.json", "deno.jsonc"]) {
+    const path = join(root, name);
+    try {
+      if (Deno.statSync(path).isFile) return path;
+    } catch { /* try the next name */ }
+  }
+  return undefined;
+}
 
 function randomHex(bytes: number): string {
   return [...crypto.getRandomValues(new Uint8Array(bytes))]
@@ -235,6 +250,12 @@ export class Session {
       }
       args.push(`--v8-flags=--max-old-space-size=${Math.round(o.memoryMb)}`);
     }
+    // `deno run` looks for deno.json beside its main module (the runtime), but a notebook's
+    // imports must resolve as under `deno jupyter` started in the notebook's folder.
+    const config = configFileFor(o.cwd);
+    // A caller that names the configuration itself (the grader: never the submission's) wins.
+    const named = o.denoArgs?.some((a) => /^--(no-)?config(=|$)/.test(a));
+    if (!named) args.push(config ? `--config=${config}` : "--no-config");
     args.push(...permissionFlags(o.permissions ?? {}), ...(o.denoArgs ?? []), RUNTIME_ARG);
     let child: Deno.ChildProcess;
     try {
@@ -428,6 +449,9 @@ export class Session {
         break;
       case "display": {
         if (message.update) {
+          // An update replaces a display; one too large for the rich budget is not applied.
+          const limit = this.#options.maxOutputBytes * RICH_FACTOR;
+          if (JSON.stringify(message.data).length > limit) break;
           for (const out of this.#displays.get(message.displayId ?? "") ?? []) {
             out.data = message.data;
             out.metadata = message.metadata;
@@ -509,8 +533,17 @@ export class Session {
   async #race<T>(promise: Promise<T>, deadline: number, signal?: AbortSignal): Promise<Race<T>> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     let onAbort: (() => void) | undefined;
+    // A promise that loses the race may still reject later (an abandoned evaluation whose
+    // promise V8 collects): that rejection is expected and must not go unhandled.
+    let settled = false;
     const races: Promise<Race<T>>[] = [
-      promise.then((value) => ({ kind: "done" as const, value })),
+      promise.then(
+        (value) => ({ kind: "done" as const, value }),
+        (error) => {
+          if (settled) return { kind: "dead" as const };
+          throw error;
+        },
+      ),
       this.#died.then(() => ({ kind: "dead" as const })),
     ];
     if (Number.isFinite(deadline)) {
@@ -540,6 +573,7 @@ export class Session {
       if (!this.#alive) return { kind: "dead" };
       throw e;
     } finally {
+      settled = true;
       if (timer !== undefined) clearTimeout(timer);
       if (onAbort) signal?.removeEventListener("abort", onAbort);
     }
@@ -560,15 +594,45 @@ export class Session {
     });
   }
 
-  /** Whether the child's JavaScript thread answers within `ms` (false: busy or gone). */
-  async #responsive(ms: number): Promise<boolean> {
+  /**
+   * Whether the child's event loop turns within `ms`: a timer must fire. (The inspector answers
+   * even while JavaScript is busy — it runs messages at V8 interrupts — so a plain ping would
+   * not tell a waiting cell from a busy one.)
+   */
+  async #eventLoopTurns(ms: number): Promise<boolean> {
     if (!this.#alive || !this.#cdp) return false;
-    const ping = this.#cdp.send("Runtime.evaluate", { expression: "0" }).then(
-      () => true,
-      () => false,
-    );
-    const r = await this.#race(ping, performance.now() + ms);
+    const probe = this.#cdp.send("Runtime.evaluate", {
+      expression: "new Promise((resolve) => setTimeout(resolve, 0, true))",
+      awaitPromise: true,
+      returnByValue: true,
+    }).then(() => true, () => false);
+    const r = await this.#race(probe, performance.now() + ms);
     return r.kind === "done" && r.value;
+  }
+
+  /**
+   * Stop the running cell after a timeout or an interrupt, keeping the kernel when possible:
+   * a cell waiting on a promise, timer or I/O is abandoned; a cell whose JavaScript is busy is
+   * terminated by V8 (`Runtime.terminateExecution`); if the kernel still does not answer, it
+   * is killed. Returns the cause, in words.
+   */
+  async #stopCell(what: string): Promise<string> {
+    if (await this.#eventLoopTurns(500)) {
+      return `${what}; it was waiting (on a promise, timer or I/O), so the wait was abandoned ` +
+        "and the kernel kept its state";
+    }
+    if (this.#alive && this.#cdp) {
+      const terminated = this.#cdp.send("Runtime.terminateExecution").then(() => true, () => false);
+      const r = await this.#race(terminated, performance.now() + 2000);
+      if (r.kind === "done" && r.value && await this.#eventLoopTurns(1000)) {
+        return `${what}; its running code was stopped (V8 terminated it) and the kernel kept ` +
+          "its state";
+      }
+    }
+    const cause = `${what} and could not be stopped (it never yields, e.g. an infinite loop), ` +
+      "so the kernel was stopped and its state is lost";
+    await this.#kill(cause);
+    return cause;
   }
 
   /** Wait until `count` frames have been read from stdout (or the child is gone, or `ms`). */
@@ -634,6 +698,7 @@ export class Session {
     this.#records.set(seq, record);
     this.#current = seq;
     const startedAt = new Date();
+    const startedAtMs = performance.now();
     const interrupt = new AbortController();
     this.#interrupt = interrupt;
     const signal = options.signal
@@ -649,15 +714,7 @@ export class Session {
         const what = outcome.kind === "timeout"
           ? `the cell did not finish within ${options.timeout} s`
           : "the cell was interrupted";
-        if (await this.#responsive(500)) {
-          cause =
-            `${what}; it was waiting (on a promise, timer or I/O), so the wait was abandoned ` +
-            "and the kernel kept its state";
-        } else {
-          cause = `${what} and could not be stopped (it never yields to the event loop, e.g. an ` +
-            "infinite loop), so the kernel was stopped and its state is lost";
-          await this.#kill(cause);
-        }
+        cause = await this.#stopCell(what);
         const ename = outcome.kind === "timeout" ? "CellTimeoutError" : "CellInterruptedError";
         record.sink.add({
           output_type: "error",
@@ -681,7 +738,9 @@ export class Session {
         await this.#waitFrames(reply.framesWritten, 2000);
         for (const json of reply.messages) this.#onMessage(JSON.parse(json) as ChildMessage);
       }
-      if (record.sink.droppedBytes > 0) this.#outputLimitError(record);
+      if (record.sink.droppedBytes > 0 || record.sink.droppedRichBytes > 0) {
+        this.#outputLimitError(record);
+      }
     } finally {
       record.finished = true;
       this.#running = false;
@@ -718,15 +777,29 @@ export class Session {
       kernelLost: !this.#alive,
       startedAt,
       finishedAt: new Date(),
+      durationMs: performance.now() - startedAtMs,
     };
   }
 
   /** A cell that wrote more than the cap fails, saying how much was kept and dropped. */
   #outputLimitError(record: CellRecord): void {
     const cap = this.#options.maxOutputBytes;
-    const evalue = `the cell wrote ${formatBytes(record.sink.totalBytes)} of output, more than ` +
-      `the ${formatBytes(cap)} limit; the first and last ${formatBytes(Math.floor(cap / 2))} ` +
-      `are kept and ${formatBytes(record.sink.droppedBytes)} in between were dropped`;
+    const sink = record.sink;
+    const parts: string[] = [];
+    if (sink.droppedBytes > 0) {
+      parts.push(
+        `the cell wrote ${formatBytes(sink.totalBytes)} of output, more than the ` +
+          `${formatBytes(cap)} limit; the first and last ${formatBytes(Math.floor(cap / 2))} ` +
+          `are kept and ${formatBytes(sink.droppedBytes)} in between were dropped`,
+      );
+    }
+    if (sink.droppedRichBytes > 0) {
+      parts.push(
+        `${formatBytes(sink.droppedRichBytes)} of displays and results past the ` +
+          `${formatBytes(cap * RICH_FACTOR)} limit for rich output were dropped`,
+      );
+    }
+    const evalue = parts.join("; ");
     const error: ErrorOutput = {
       output_type: "error",
       ename: "OutputLimitError",

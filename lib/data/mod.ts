@@ -51,6 +51,8 @@ export {
   ImageFolderDataset,
   type ImageFolderOptions,
 } from "./image_folder.ts";
+export { selectClasses, type SelectClassesOptions } from "./select.ts";
+export { type LocalizationSet, placeOnCanvas, type PlaceOnCanvasOptions } from "./localization.ts";
 export { cacheDir, datasetDir } from "./cache.ts";
 export { type CacheOptions, fetchDataset, locateDataset } from "./fetch.ts";
 export { type DownloadOptions, type DownloadProgress } from "./download.ts";

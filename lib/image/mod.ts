@@ -19,3 +19,4 @@ export * from "./filter.ts";
 export * from "./color.ts";
 export * from "./svg.ts";
 export * from "./samples.ts";
+export * from "./boxes.ts";

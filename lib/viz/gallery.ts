@@ -162,8 +162,10 @@ export async function gallery(out: string): Promise<void> {
       yLabel: "w[i + 200]",
     }),
   );
-  const counts = Object.fromEntries(classNames.map((c, i) => [c, 0 as number]));
-  for (const v of await tf.argMax(data.yTrain, 1).data()) counts[classNames[v]]++;
+  const counts = Object.fromEntries(classNames.map((c) => [c, 0 as number]));
+  const labels = tf.argMax(data.yTrain, 1);
+  for (const v of await labels.data()) counts[classNames[v]]++;
+  labels.dispose();
   await write(
     out,
     "plot_bar.png",
