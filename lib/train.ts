@@ -42,7 +42,13 @@ import {
   type Tensors,
 } from "./batches.ts";
 import { Callback, History, LambdaCallback, type Logs } from "./callbacks.ts";
-import { compile, type Compiled, compiledState, type CompileOptions } from "./compile.ts";
+import {
+  compile,
+  type Compiled,
+  compiledState,
+  type CompileOptions,
+  ownOptimizer,
+} from "./compile.ts";
 import "./determinism.ts";
 import { markFrozen } from "./freeze.ts";
 import { inNotebook } from "./display.ts";
@@ -395,10 +401,12 @@ function requireCompiled(model: tf.LayersModel, action: string): Compiled {
     // A model compiled with tfjs's own model.compile: take over its optimizer, losses and metrics.
     const tfjs = model as unknown as {
       optimizer_?: tf.Optimizer;
+      isOptimizerOwned?: boolean;
       loss?: unknown;
       metrics?: unknown;
     };
     if (tfjs.optimizer_ && tfjs.loss !== undefined && tfjs.loss !== null) {
+      if (tfjs.isOptimizerOwned) ownOptimizer(tfjs.optimizer_);
       compile(model, {
         optimizer: tfjs.optimizer_,
         loss: tfjs.loss as CompileOptions["loss"],
@@ -768,6 +776,10 @@ async function fitTensors(
       if (model.stopTraining) break;
     }
     for (const cb of callbacks) await cb.onTrainEnd(logs);
+  } catch (error) {
+    // Keras calls no hook when training fails; ours still free what they hold (snapshots).
+    for (const cb of callbacks) if (cb instanceof Callback) cb.onTrainError(error);
+    throw error;
   } finally {
     (model as unknown as { isTraining: boolean }).isTraining = false;
     unmark();
