@@ -321,3 +321,18 @@ Deno.test("cl.show is still display.ts's show() (prints text outside a notebook)
   }
   assert.deepEqual(logged, ["a\n-\n1"]);
 });
+
+Deno.test("plots and the confusion matrix take a million values (a dense layer's weights)", async () => {
+  // Math.min(...values) overflows the call stack for a few hundred thousand values.
+  const weights = Float32Array.from({ length: 1_200_000 }, (_, i) => Math.sin(i));
+  const histogram = await bundleOf(cl.plot.histogram(weights, { bins: 20 }));
+  assert.match(String(histogram["text/plain"]), /bar, 20 points/);
+  const rows = Array.from(
+    { length: 600 },
+    (_, r) => Array.from(weights.subarray(r * 600, r * 600 + 600)),
+  );
+  await bundleOf(cl.plot.heatmap(rows));
+  const labels = Array.from({ length: 300_000 }, (_, i) => i % 10);
+  const confusion = await cl.show.confusionMatrix(labels, labels);
+  assert.match(String((await bundleOf(confusion))["text/plain"]), /accuracy 100/i);
+});
