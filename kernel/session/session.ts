@@ -370,6 +370,8 @@ export class Session {
     onText?: (text: string) => void,
   ): Promise<void> {
     let held = "";
+    // The rest of a frame that is still arriving, read after `held` (which starts the frame).
+    let arriving: string[] = [];
     const decoder = new TextDecoder();
     try {
       for await (const bytes of stream) {
@@ -383,10 +385,18 @@ export class Session {
             this.#cdp?.close();
           }
         }
-        if (name === "stdout") held = this.#stdoutText(held + chunk);
-        else this.#rawOutput("stderr", chunk);
+        if (name === "stderr") this.#rawOutput("stderr", chunk);
+        else if (held.startsWith(frameStart(this.#nonce)) && !chunk.includes("\n")) {
+          // A large frame comes in many reads and ends at its first newline (JSON has none):
+          // collect it and scan it once, not the whole frame again on every read.
+          arriving.push(chunk);
+        } else {
+          held = this.#stdoutText(held + arriving.join("") + chunk);
+          arriving = [];
+        }
       }
     } catch { /* the pipe closed with the process */ }
+    held += arriving.join("");
     if (held) this.#rawOutput(name, held);
   }
 
