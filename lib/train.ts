@@ -801,6 +801,33 @@ export interface EvaluateOptions {
   returnDict?: boolean;
 }
 
+/**
+ * The batches of a source for `evaluate` (targets needed and checked against the compiled losses)
+ * or `predict` (`compiled` null: inputs only), at most `steps` of them.
+ */
+function inferenceFeed(
+  source: BatchSource,
+  steps: number | undefined,
+  compiled: Compiled | null,
+  inputs: ModelIO,
+  outputs: ModelIO,
+  action: string,
+): { reader: SourceReader; feed: BatchFeed } {
+  const limit = steps !== undefined ? positiveInteger("steps", steps, action) : null;
+  const reader = new SourceReader(source);
+  const feed = sourceFeed(
+    reader,
+    limit,
+    inputs,
+    outputs,
+    action,
+    compiled !== null,
+    () => {},
+    (batch) => checkBatchData(batch, compiled, inputs, outputs, action),
+  );
+  return { reader, feed };
+}
+
 async function evaluateTensors(
   model: tf.LayersModel,
   x: Tensors | BatchSource,
@@ -829,20 +856,7 @@ async function evaluateTensors(
     feed = tensorFeed(xs, ys, 0, n, batchSize, null);
   } else if (isBatchSource(x)) {
     options = (y as EvaluateOptions | undefined) ?? options;
-    reader = new SourceReader(x);
-    const steps = options.steps !== undefined
-      ? positiveInteger("steps", options.steps, action)
-      : null;
-    feed = sourceFeed(
-      reader,
-      steps,
-      inputs,
-      outputs,
-      action,
-      true,
-      () => {},
-      (batch) => checkBatchData(batch, compiled, inputs, outputs, action),
-    );
+    ({ reader, feed } = inferenceFeed(x, options.steps, compiled, inputs, outputs, action));
   } else {
     throw new TypeError(`Cannot evaluate: x must be tensors or a batch source, got ${describe(x)}`);
   }
@@ -890,20 +904,7 @@ async function predictTensors(
     const batchSize = positiveInteger("batchSize", options.batchSize ?? 32, action);
     feed = tensorFeed(xs, [], 0, n, batchSize, null);
   } else if (isBatchSource(x)) {
-    const steps = options.steps !== undefined
-      ? positiveInteger("steps", options.steps, action)
-      : null;
-    reader = new SourceReader(x);
-    feed = sourceFeed(
-      reader,
-      steps,
-      inputs,
-      outputs,
-      action,
-      false,
-      () => {},
-      (batch) => checkBatchData(batch, null, inputs, outputs, action),
-    );
+    ({ reader, feed } = inferenceFeed(x, options.steps, null, inputs, outputs, action));
   } else {
     throw new TypeError(`Cannot predict: x must be tensors or a batch source, got ${describe(x)}`);
   }
