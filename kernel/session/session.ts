@@ -108,6 +108,8 @@ export class SessionNotRunningError extends Error {
 
 const RUNTIME = new URL("./runtime.ts", import.meta.url);
 const RUNTIME_ARG = RUNTIME.protocol === "file:" ? fileURLToPath(RUNTIME) : RUNTIME.href;
+/** The kernel's own modules in the child (runtime, formatting): their frames are noise to readers. */
+const KERNEL_FILES = new URL("./", import.meta.url).href;
 const BANNER =
   /(?:Debugger listening on ws:\/\/\S+|Visit chrome:\/\/inspect to connect to the debugger\.|Deno is waiting for debugger to connect\.|Debugger session started\.|Debugger session ended\.?|Waiting for the debugger to disconnect\.\.\.)\r?\n/g;
 const ANONYMOUS_FRAME = /<anonymous>:(\d+):(\d+)/g;
@@ -502,8 +504,8 @@ export class Session {
           output_type: "error",
           ename: message.ename,
           evalue: message.evalue,
-          // Frames of the kernel's own runtime (its timer wrapper) are noise to the reader.
-          traceback: message.traceback.filter((line) => !line.includes(RUNTIME.href))
+          // Frames of the kernel's own modules (runtime, formatting) are noise to the reader.
+          traceback: message.traceback.filter((line) => !line.includes(KERNEL_FILES))
             .map((line) => this.#mapFrames(line)),
         };
         if (

@@ -131,3 +131,17 @@ Deno.test("a whole-notebook timeout says so in the cell it stopped, in plain sec
   assert.match(result.error!.message, /cell 2 \(id c2\): the notebook did not finish within 1 s; /);
   assert.doesNotMatch(result.error!.message, /\d\.\d{3}/);
 });
+
+Deno.test("tracebacks show the cell's frames, never the kernel's own code", async () => {
+  const nb = notebookOf(
+    "({ [Symbol.for('Jupyter.display')]() {\n  throw new Error('display broke');\n} })",
+    "setTimeout(() => { throw new Error('timer broke'); }, 0);",
+  );
+  const result = await executeNotebook(nb, { ...NO_PERMISSIONS, allowErrors: true });
+  for (const cell of result.notebook.cells as CodeCell[]) {
+    const error = cell.outputs.find((o) => o.output_type === "error");
+    assert.ok(error?.output_type === "error", `cell ${cell.id} has no error`);
+    assert.match(error.traceback.join("\n"), /<cell [12]>:\d+:\d+/);
+    assert.doesNotMatch(error.traceback.join("\n"), /kernel\/session\//);
+  }
+});
