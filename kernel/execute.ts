@@ -339,6 +339,14 @@ export async function executeNotebook(
       if (tags.includes(SKIP_EXECUTION_TAG) || cell.source.trim() === "") {
         report.status = "skipped";
         cell.metadata.convlab = { status: "skipped" };
+        emit({
+          type: "cell-end",
+          cell: i + 1,
+          position: position + 1,
+          total: toRun.length,
+          status: "skipped",
+          durationMs: 0,
+        });
         continue;
       }
       if (options.signal?.aborted) {
@@ -361,10 +369,14 @@ export async function executeNotebook(
       emit({ type: "cell-start", cell: i + 1, position: position + 1, total: toRun.length });
       const label = `cell ${i + 1}`;
       labels.set(label, i);
+      const notebookLimit = notebookLimited && options.notebookTimeout !== undefined;
       const reply = await session.execute(cell.source, {
         timeout,
         signal: options.signal,
         label,
+        ...(notebookLimit
+          ? { timeoutMessage: `the notebook did not finish within ${options.notebookTimeout} s` }
+          : {}),
       });
       cell.outputs = reply.outputs;
       cell.execution_count = reply.executionCount;
@@ -405,11 +417,10 @@ export async function executeNotebook(
         ...(report.error ? { error: report.error } : {}),
       });
       if (status !== "ok" && status !== "expected-error") {
-        const notebookTimedOut = status === "timeout" && notebookLimited &&
-          options.notebookTimeout !== undefined;
+        const notebookTimedOut = status === "timeout" && notebookLimit;
         firstError ??= notebookTimedOut
           ? new CellTimeoutError(
-            `the notebook did not finish within ${options.notebookTimeout} s: ${reply.cause}`,
+            reply.cause ?? `the notebook did not finish within ${options.notebookTimeout} s`,
             {
               file,
               location,
@@ -444,8 +455,17 @@ export async function executeNotebook(
   } finally {
     await session.close();
   }
-  for (const { cell, i } of toRun) {
-    if (reports[i].status === "not-run") cell.metadata.convlab = { status: "not-run" };
+  for (const [position, { cell, i }] of toRun.entries()) {
+    if (reports[i].status !== "not-run") continue;
+    cell.metadata.convlab = { status: "not-run" };
+    emit({
+      type: "cell-end",
+      cell: i + 1,
+      position: position + 1,
+      total: toRun.length,
+      status: "not-run",
+      durationMs: 0,
+    });
   }
   const ok = firstError === undefined;
   const durationMs = performance.now() - started;

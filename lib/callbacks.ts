@@ -41,6 +41,12 @@ export class Callback extends tf.Callback {
   wantsBatchLogs(_batch: number): boolean {
     return this.onBatchEnd !== Callback.prototype.onBatchEnd;
   }
+
+  /**
+   * Called by `cl.fit` instead of `onTrainEnd` when training stops with an error (a failing
+   * callback, bad data mid-run), to free what the callback holds. Keras has no such hook.
+   */
+  onTrainError(_error: unknown): void {}
 }
 
 /** `"val_loss"` → whether larger is better (Keras's "auto" mode of EarlyStopping). */
@@ -265,6 +271,10 @@ export class EarlyStopping extends Callback {
         this.model.setWeights(this.#bestWeights);
       }
     }
+  }
+
+  override onTrainError(): void {
+    this.#release();
   }
 
   override onTrainEnd(): Promise<void> {

@@ -165,7 +165,6 @@ export function compile(model: tf.LayersModel, options: CompileOptions): void {
     );
   }
   const names = outputNames(model);
-  const optimizer = getOptimizer(options.optimizer ?? "rmsprop");
   const lossSpecs = perOutput<LossSpec | null>(
     "loss",
     options.loss as LossSpec | LossSpec[] | Record<string, LossSpec>,
@@ -198,10 +197,11 @@ export function compile(model: tf.LayersModel, options: CompileOptions): void {
     [],
   ).map((m) => (Array.isArray(m) ? m : [m as MetricSpec]));
 
+  const losses = lossSpecs.map((spec) => (spec === null ? null : getLoss(spec)));
   const seen = new Set<Metric>();
   const outputs: CompiledOutput[] = names.map((name, i) => ({
     name: name.keras,
-    loss: lossSpecs[i] === null ? null : getLoss(lossSpecs[i]!),
+    loss: losses[i],
     weight: weights[i],
     metrics: metricSpecs[i].map((spec) => {
       const metric = getMetric(spec);
@@ -212,12 +212,36 @@ export function compile(model: tf.LayersModel, options: CompileOptions): void {
     }),
   }));
 
+  // Made last, once everything else is valid, so that a failed compile leaves no optimizer behind.
+  const previous = compiledModels.get(model);
+  const given = options.optimizer;
+  const owned = !(typeof given === "object" && given instanceof tf.Optimizer) ||
+    (ownedOptimizers.has(given) && (!previous || previous.optimizer === given));
+  const optimizer = getOptimizer(given ?? "rmsprop");
   const trainableWeights = [...model.trainableWeights];
   const config = serializeCompile(optimizer, lossSpecs, weights, metricSpecs, outputs);
-  compiledModels.get(model)?.outputs.forEach((o) => o.metrics.forEach((m) => m.reset()));
+  previous?.outputs.forEach((o) => o.metrics.forEach((m) => m.reset()));
   compiledModels.set(model, { optimizer, outputs, trainableWeights, config });
   recordCompiledWeights(model, trainableWeights);
-  compileForTfjs(model, optimizer, outputs);
+  compileForTfjs(model, optimizer, outputs, owned);
+  // An optimizer this module made for the model is the model's (as with tfjs's compile("adam")):
+  // a new compile replaces it, and model.dispose() frees it with its state.
+  if (previous && previous.optimizer !== optimizer && ownedOptimizers.has(previous.optimizer)) {
+    ownedOptimizers.delete(previous.optimizer);
+    previous.optimizer.dispose();
+  }
+  if (owned) ownedOptimizers.add(optimizer);
+}
+
+/**
+ * Optimizers made for a model — by `compile` from a name, by `loadModel` from a saved config, or
+ * by tfjs's own `compile("adam")` — which the model owns.
+ */
+const ownedOptimizers = new WeakSet<tf.Optimizer>();
+
+/** Mark an optimizer as made for the model it is about to be compiled into. */
+export function ownOptimizer(optimizer: tf.Optimizer): void {
+  ownedOptimizers.add(optimizer);
 }
 
 /** A flat metric list applies to every output; a list of lists is per output (Keras's rules). */
@@ -273,12 +297,18 @@ export function compileFromConfig(model: tf.LayersModel, config: SerializedCompi
   }
   const [cls, fromConfig] = entry;
   const optimizer = fromConfig(cls, config.optimizer.config as tf.serialization.ConfigDict);
-  compile(model, {
-    optimizer: optimizer as unknown as tf.Optimizer,
-    loss: config.loss,
-    lossWeights: config.lossWeights,
-    metrics: config.metrics.map((list) => list.map(deserializeMetric)),
-  });
+  ownOptimizer(optimizer as unknown as tf.Optimizer);
+  try {
+    compile(model, {
+      optimizer: optimizer as unknown as tf.Optimizer,
+      loss: config.loss,
+      lossWeights: config.lossWeights,
+      metrics: config.metrics.map((list) => list.map(deserializeMetric)),
+    });
+  } catch (error) {
+    (optimizer as unknown as tf.Optimizer).dispose();
+    throw error;
+  }
 }
 
 /** The compile configuration to save with a model, or null. */
@@ -291,6 +321,7 @@ function compileForTfjs(
   model: tf.LayersModel,
   optimizer: tf.Optimizer,
   outputs: CompiledOutput[],
+  owned: boolean,
 ): void {
   const zero = (_yTrue: tf.Tensor, yPred: tf.Tensor) => tf.zeros([yPred.shape[0] ?? 0]);
   const loss = outputs.map((o) => {
@@ -302,4 +333,6 @@ function compileForTfjs(
     return weighted;
   });
   model.compile({ optimizer, loss: loss.length === 1 ? loss[0] : loss });
+  // tfjs disposes an owned optimizer in model.dispose() (it sets this for compile("adam") only).
+  (model as unknown as { isOptimizerOwned: boolean }).isOptimizerOwned = owned;
 }

@@ -42,7 +42,13 @@ import {
   type Tensors,
 } from "./batches.ts";
 import { Callback, History, LambdaCallback, type Logs } from "./callbacks.ts";
-import { compile, type Compiled, compiledState, type CompileOptions } from "./compile.ts";
+import {
+  compile,
+  type Compiled,
+  compiledState,
+  type CompileOptions,
+  ownOptimizer,
+} from "./compile.ts";
 import "./determinism.ts";
 import { markFrozen } from "./freeze.ts";
 import { inNotebook } from "./display.ts";
@@ -395,10 +401,12 @@ function requireCompiled(model: tf.LayersModel, action: string): Compiled {
     // A model compiled with tfjs's own model.compile: take over its optimizer, losses and metrics.
     const tfjs = model as unknown as {
       optimizer_?: tf.Optimizer;
+      isOptimizerOwned?: boolean;
       loss?: unknown;
       metrics?: unknown;
     };
     if (tfjs.optimizer_ && tfjs.loss !== undefined && tfjs.loss !== null) {
+      if (tfjs.isOptimizerOwned) ownOptimizer(tfjs.optimizer_);
       compile(model, {
         optimizer: tfjs.optimizer_,
         loss: tfjs.loss as CompileOptions["loss"],
@@ -768,6 +776,10 @@ async function fitTensors(
       if (model.stopTraining) break;
     }
     for (const cb of callbacks) await cb.onTrainEnd(logs);
+  } catch (error) {
+    // Keras calls no hook when training fails; ours still free what they hold (snapshots).
+    for (const cb of callbacks) if (cb instanceof Callback) cb.onTrainError(error);
+    throw error;
   } finally {
     (model as unknown as { isTraining: boolean }).isTraining = false;
     unmark();
@@ -787,6 +799,33 @@ export interface EvaluateOptions {
   verbose?: 0 | 1 | 2;
   /** Return `{loss, accuracy, …}` instead of Keras's list. */
   returnDict?: boolean;
+}
+
+/**
+ * The batches of a source for `evaluate` (targets needed and checked against the compiled losses)
+ * or `predict` (`compiled` null: inputs only), at most `steps` of them.
+ */
+function inferenceFeed(
+  source: BatchSource,
+  steps: number | undefined,
+  compiled: Compiled | null,
+  inputs: ModelIO,
+  outputs: ModelIO,
+  action: string,
+): { reader: SourceReader; feed: BatchFeed } {
+  const limit = steps !== undefined ? positiveInteger("steps", steps, action) : null;
+  const reader = new SourceReader(source);
+  const feed = sourceFeed(
+    reader,
+    limit,
+    inputs,
+    outputs,
+    action,
+    compiled !== null,
+    () => {},
+    (batch) => checkBatchData(batch, compiled, inputs, outputs, action),
+  );
+  return { reader, feed };
 }
 
 async function evaluateTensors(
@@ -817,20 +856,7 @@ async function evaluateTensors(
     feed = tensorFeed(xs, ys, 0, n, batchSize, null);
   } else if (isBatchSource(x)) {
     options = (y as EvaluateOptions | undefined) ?? options;
-    reader = new SourceReader(x);
-    const steps = options.steps !== undefined
-      ? positiveInteger("steps", options.steps, action)
-      : null;
-    feed = sourceFeed(
-      reader,
-      steps,
-      inputs,
-      outputs,
-      action,
-      true,
-      () => {},
-      (batch) => checkBatchData(batch, compiled, inputs, outputs, action),
-    );
+    ({ reader, feed } = inferenceFeed(x, options.steps, compiled, inputs, outputs, action));
   } else {
     throw new TypeError(`Cannot evaluate: x must be tensors or a batch source, got ${describe(x)}`);
   }
@@ -878,20 +904,7 @@ async function predictTensors(
     const batchSize = positiveInteger("batchSize", options.batchSize ?? 32, action);
     feed = tensorFeed(xs, [], 0, n, batchSize, null);
   } else if (isBatchSource(x)) {
-    const steps = options.steps !== undefined
-      ? positiveInteger("steps", options.steps, action)
-      : null;
-    reader = new SourceReader(x);
-    feed = sourceFeed(
-      reader,
-      steps,
-      inputs,
-      outputs,
-      action,
-      false,
-      () => {},
-      (batch) => checkBatchData(batch, null, inputs, outputs, action),
-    );
+    ({ reader, feed } = inferenceFeed(x, options.steps, null, inputs, outputs, action));
   } else {
     throw new TypeError(`Cannot predict: x must be tensors or a batch source, got ${describe(x)}`);
   }

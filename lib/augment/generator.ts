@@ -27,8 +27,9 @@ export interface ImageDataGeneratorOptions {
   /** Degrees: rotation uniform in ±rotationRange (default 0). */
   rotationRange?: number;
   /**
-   * Horizontal shift: a fraction of the width when < 1 (uniform in ±range·width), whole pixels
-   * when ≥ 1 (an integer in ±range), or a list of allowed values. Default 0.
+   * Horizontal shift, as Keras: a fraction of the width when < 1 (uniform in ±range·width); an
+   * integer N ≥ 1: whole pixels in (−N, N) (so 2 gives −1, 0 or +1); another number ≥ 1: uniform
+   * in ±range pixels; a list: one of its values with a random sign. Default 0.
    */
   widthShiftRange?: number | number[];
   /** Vertical shift, as {@linkcode widthShiftRange} but of the height. */
@@ -191,15 +192,21 @@ export class ImageDataGenerator {
     };
   }
 
-  /** A shift in pixels for one image, Keras's way (fraction, whole pixels or a list). */
+  /**
+   * A shift in pixels for one image, Keras's way (`get_random_transform`): a fraction of the size
+   * when the range is below 1; an integer N ≥ 1 is `np.random.choice(N)` (0 … N−1) times a random
+   * sign, i.e. whole pixels in (−N, N); a list is a choice from it times a random sign (fractions
+   * of the size when every entry is below 1); any other number ≥ 1 is uniform in ±range pixels.
+   */
   #shift(range: number | number[], size: number, rng: RandomStream): number {
-    if (Array.isArray(range)) {
-      const v = range[rng.int(range.length)];
-      return Math.max(...range.map(Math.abs)) < 1 ? v * size : v;
-    }
     if (range === 0) return 0;
-    if (range < 1) return rng.uniform(-range, range) * size;
-    return rng.int(2 * Math.floor(range) + 1) - Math.floor(range);
+    const sign = () => (rng.next() < 0.5 ? -1 : 1);
+    let shift: number;
+    if (Array.isArray(range)) shift = range[rng.int(range.length)] * sign();
+    else if (Number.isInteger(range)) shift = rng.int(range) * sign();
+    else shift = rng.uniform(-range, range);
+    const max = Array.isArray(range) ? Math.max(...range) : range;
+    return max < 1 ? shift * size : shift;
   }
 
   /**

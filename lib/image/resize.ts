@@ -216,10 +216,17 @@ function applyTaps(x: tf.Tensor4D, taps: Taps, axis: 1 | 2, keepDtype: boolean):
   return out!;
 }
 
-/** Output size TF computes for `preserve_aspect_ratio`. */
+/** `tf.round`: half to even (banker's rounding). */
+function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/** Output size TF computes for `preserve_aspect_ratio` (in float32, rounded by `tf.round`). */
 function aspectFit(h: number, w: number, [th, tw]: [number, number]): [number, number] {
-  const scale = Math.min(th / h, tw / w);
-  return [Math.max(1, Math.round(scale * h)), Math.max(1, Math.round(scale * w))];
+  const scale = Math.min(f32(th / h), f32(tw / w));
+  const side = (n: number) => Math.max(1, roundHalfEven(f32(scale * n)));
+  return [side(h), side(w)];
 }
 
 /**

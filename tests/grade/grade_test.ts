@@ -408,12 +408,6 @@ Deno.test(A1 + "the batch writes every report, and feedback pages are sanitised"
   ]);
 });
 
-Deno.test("grading never modifies a submission (fixtures byte-identical before and after)", async () => {
-  const before = await fixturesBefore;
-  await Promise.all([imageFiltering, imageFilteringLoop, digits, digitsLoop]);
-  assert.deepEqual(await fixtureDigest(), before);
-});
-
 const A2 = "digits_cnn: ";
 
 Deno.test(
@@ -548,5 +542,15 @@ Deno.test(A2 + "invalid JSON, nbformat 3 and an empty folder are invalid noteboo
     ] as const
   ) {
     await expectGrade(digits, name, { status: "invalid-notebook", total: 0, reason })();
+  }
+});
+
+// Last in the file: it also removes the batches' temporary folders.
+Deno.test("grading never modifies a submission (fixtures byte-identical before and after)", async () => {
+  const batches = await Promise.all([imageFiltering, imageFilteringLoop, digits, digitsLoop]);
+  try {
+    assert.deepEqual(await fixtureDigest(), await fixturesBefore);
+  } finally {
+    for (const batch of batches) await Deno.remove(batch.dir, { recursive: true });
   }
 });

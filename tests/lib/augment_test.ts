@@ -368,3 +368,22 @@ Deno.test("preprocessing layers save and load with the model", async () => {
   model.dispose();
   loaded.dispose();
 });
+
+Deno.test("shift ranges in pixels follow Keras: integer N → whole pixels in (−N, N), lists get a random sign", () => {
+  const seen = (widthShiftRange: number | number[], size = 64) => {
+    const gen = new cl.ImageDataGenerator({ widthShiftRange });
+    const rng = new RandomStream(4);
+    const values = new Set<number>();
+    for (let i = 0; i < 400; i++) values.add(gen.randomParams(32, size, rng).ty);
+    return values;
+  };
+  // Keras's docs: "With width_shift_range=2 possible values are integers [-1, 0, +1]".
+  assert.deepEqual([...seen(2)].sort((a, b) => a - b), [-1, 0, 1]);
+  // A list is np.random.choice(list) times a random sign.
+  assert.deepEqual([...seen([5, 10])].sort((a, b) => a - b), [-10, -5, 5, 10]);
+  // Fractions in a list are of the width: ±0.25·64.
+  assert.deepEqual([...seen([0.25], 64)].sort((a, b) => a - b), [-16, 16]);
+  // A non-integer ≥ 1 is a uniform shift in ±range pixels (np.random.uniform), not whole pixels.
+  const real = [...seen(2.5)];
+  assert.ok(real.every((v) => Math.abs(v) <= 2.5) && real.some((v) => !Number.isInteger(v)));
+});

@@ -425,3 +425,27 @@ Deno.test("every callback leaves tf.memory().numTensors unchanged across a fit()
   model.dispose();
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("a fit() that fails mid-run leaves no EarlyStopping snapshot behind", async () => {
+  const x = tf.randomNormal([16, 1], 0, 1, "float32", 6);
+  const y = tf.tidy(() => tf.mul(x, 2));
+  const model = marker();
+  await cl.fit(model, x, y, { epochs: 1, verbose: 0 });
+  const before = tf.memory().numTensors;
+  const stop = new cl.callbacks.EarlyStopping({ monitor: "loss", restoreBestWeights: true });
+  await assert.rejects(
+    cl.fit(model, x, y, {
+      epochs: 5,
+      verbose: 0,
+      callbacks: [stop, {
+        onEpochEnd: (epoch: number) => {
+          if (epoch === 2) throw new Error("interrupted by the learner");
+        },
+      }],
+    }),
+    /interrupted by the learner/,
+  );
+  assert.equal(tf.memory().numTensors, before);
+  tf.dispose([x, y]);
+  model.dispose();
+});

@@ -189,3 +189,52 @@ Deno.test("saveModel() and loadModel() leave no tensors behind", async () => {
     model.dispose();
   });
 });
+
+Deno.test("loadModel() names model.json when its manifest, layers or compile settings are broken, leaking nothing", async () => {
+  await withTempDir(async (dir) => {
+    const model = tf.sequential({
+      layers: [tf.layers.dense({ units: 2, inputShape: [3], activation: "softmax" })],
+    });
+    cl.compile(model, { optimizer: "adam", loss: "categorical_crossentropy" });
+    await cl.saveModel(model, `${dir}/good`);
+    model.dispose();
+    const good = JSON.parse(await Deno.readTextFile(`${dir}/good/model.json`));
+    const broken: [string, (json: typeof good) => void, RegExp][] = [
+      ["no-shape", (j) => delete j.weightsManifest[0].weights[0].shape, /weightsManifest/],
+      ["null-group", (j) => (j.weightsManifest = [null]), /weightsManifest/],
+      ["outside", (j) => (j.weightsManifest[0].paths = ["../good/weights.bin"]), /outside/],
+      ["layer", (j) => (j.modelTopology.config.layers[0].class_name = "FancyDense"), /FancyDense/],
+      ["optimizer", (j) => (j.convlab.compile.optimizer.className = "Nope"), /Nope/],
+      ["loss", (j) => (j.convlab.compile.loss = ["nope"]), /nope/],
+    ];
+    const before = tf.memory().numTensors;
+    for (const [name, breakIt, reason] of broken) {
+      await Deno.mkdir(`${dir}/${name}`);
+      await Deno.copyFile(`${dir}/good/weights.bin`, `${dir}/${name}/weights.bin`);
+      const json = structuredClone(good);
+      breakIt(json);
+      await Deno.writeTextFile(`${dir}/${name}/model.json`, JSON.stringify(json));
+      await assert.rejects(cl.loadModel(`${dir}/${name}`), (error: Error) => {
+        assert.ok(error instanceof cl.ModelFileError, `${name}: ${error}`);
+        assert.match(error.message, new RegExp(`${name}/model.json`), name);
+        assert.match(error.message, reason, name);
+        return true;
+      });
+      assert.equal(tf.memory().numTensors, before, `${name} leaks`);
+    }
+  });
+});
+
+Deno.test("saveModel() and loadModel() say so when the path is a file, not a model folder", async () => {
+  await withTempDir(async (dir) => {
+    const model = tf.sequential({ layers: [tf.layers.dense({ units: 1, inputShape: [1] })] });
+    await Deno.writeTextFile(`${dir}/old.h5`, "an old Keras file");
+    await assert.rejects(cl.saveModel(model, `${dir}/old.h5`), /old\.h5 is a file, not a folder/);
+    await cl.saveModel(model, `${dir}/saved`);
+    await assert.rejects(
+      cl.loadModel(`${dir}/saved/weights.bin`),
+      /saved\/weights\.bin is a file, not a folder/,
+    );
+    model.dispose();
+  });
+});

@@ -182,3 +182,22 @@ Deno.test("deno task render: clear errors and exit status for bad input", async 
     await c.cleanup();
   }
 });
+
+Deno.test("deno task render takes paths relative to the folder the task was started in", async () => {
+  const c = await course();
+  try {
+    const root = fileURLToPath(new URL("../../", import.meta.url));
+    // `deno task` runs the command in the project root and says where it was started in INIT_CWD.
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "kernel/render/cli.ts", "lessons/1_conv.ipynb", "--out", "web"],
+      cwd: root,
+      env: { INIT_CWD: c.dir },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    await Deno.stat(join(c.dir, "web", "1_conv.html"));
+  } finally {
+    await c.cleanup();
+  }
+});
