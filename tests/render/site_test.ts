@@ -201,3 +201,20 @@ Deno.test("deno task render takes paths relative to the folder the task was star
     await c.cleanup();
   }
 });
+
+Deno.test("deno task render: an --out that is a file is refused before anything runs", async () => {
+  const c = await course();
+  const errors: string[] = [];
+  const originalError = console.error;
+  console.error = (...args: unknown[]) => errors.push(args.join(" "));
+  try {
+    const file = join(c.dir, "taken");
+    await Deno.writeTextFile(file, "not a folder");
+    assert.equal(await main([join(c.dir, "lessons"), "--out", file, "--no-execute"]), 2);
+    assert.match(errors.pop()!, /taken: is a file; --out needs a folder for the site/);
+    assert.equal(await Deno.readTextFile(file), "not a folder");
+  } finally {
+    console.error = originalError;
+    await c.cleanup();
+  }
+});
