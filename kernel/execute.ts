@@ -40,8 +40,8 @@ export interface ExecuteOptions {
   allowErrors?: boolean;
   /**
    * Permissions of the kernel. Default: the lesson grants (read the project, Deno's cache and
-   * `/usr/share/datasets`; write the notebook's folder, `.cache/` and the temp folder; env,
-   * sys; network only with `allowNet`).
+   * `/usr/share/datasets`; write the notebook's folder, `.cache/` and the temp folder, but
+   * never the notebook file itself; env, sys; network only with `allowNet`).
    */
   permissions?: SessionPermissions;
   /** Allow network access in the default lesson grants (`--allow-net`). Default false. */
@@ -233,6 +233,16 @@ function prepare(nb: Notebook, options: ExecuteOptions) {
   return { notebook, warnings: injection.warnings };
 }
 
+/** The lesson grants, except that the notebook's own file is never writable by its code. */
+function defaultPermissions(
+  cwd: string,
+  file: string | undefined,
+  net: boolean,
+): SessionPermissions {
+  const grants = lessonPermissions(cwd, { net });
+  return file ? { ...grants, denyWrite: [resolve(file)] } : grants;
+}
+
 function isoNow(date: Date): string {
   return date.toISOString();
 }
@@ -321,7 +331,7 @@ export async function executeNotebook(
   let stopped = false;
   const session = await Session.start({
     cwd,
-    permissions: options.permissions ?? lessonPermissions(cwd, { net: options.allowNet ?? false }),
+    permissions: options.permissions ?? defaultPermissions(cwd, file, options.allowNet ?? false),
     memoryMb: options.memoryMb ?? 4096,
     maxOutputBytes: options.maxOutputBytes,
     settleMs: options.settleMs,

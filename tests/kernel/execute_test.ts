@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { executeNotebook } from "../../kernel/execute.ts";
 import { CellExecutionError } from "../../kernel/errors.ts";
-import type { CodeCell } from "../../kernel/notebook.ts";
+import { type CodeCell, serializeNotebook } from "../../kernel/notebook.ts";
+import { join } from "node:path";
 import { notebookOf } from "./_helpers.ts";
 
 const NO_PERMISSIONS = { permissions: {} };
@@ -143,5 +144,27 @@ Deno.test("tracebacks show the cell's frames, never the kernel's own code", asyn
     assert.ok(error?.output_type === "error", `cell ${cell.id} has no error`);
     assert.match(error.traceback.join("\n"), /<cell [12]>:\d+:\d+/);
     assert.doesNotMatch(error.traceback.join("\n"), /kernel\/session\//);
+  }
+});
+
+Deno.test("a notebook's code can write beside the notebook but never over the notebook itself", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = join(dir, "self.ipynb");
+    const nb = notebookOf(
+      'Deno.writeTextFileSync("other.txt", "fine")',
+      'Deno.writeTextFileSync("self.ipynb", "{}")',
+    );
+    const text = serializeNotebook(nb);
+    await Deno.writeTextFile(path, text);
+    const result = await executeNotebook(nb, { path, allowErrors: true });
+    assert.deepEqual(result.cells.map((c) => [c.status, c.error?.ename]), [
+      ["ok", undefined],
+      ["error", "NotCapable"],
+    ]);
+    assert.equal(await Deno.readTextFile(join(dir, "other.txt")), "fine");
+    assert.equal(await Deno.readTextFile(path), text);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });
