@@ -13,6 +13,7 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
+import { rejectUnknownOptions } from "../_options.ts";
 import { nextSeed, RandomStream, randomStream } from "../random.ts";
 import {
   applyTransforms,
@@ -78,6 +79,24 @@ export interface AugmentedBatch {
 
 const WHAT = "Cannot make ImageDataGenerator";
 
+const GENERATOR_OPTIONS = [
+  "rotationRange",
+  "widthShiftRange",
+  "heightShiftRange",
+  "shearRange",
+  "zoomRange",
+  "horizontalFlip",
+  "verticalFlip",
+  "brightnessRange",
+  "channelShiftRange",
+  "fillMode",
+  "cval",
+  "rescale",
+  "featurewiseCenter",
+  "featurewiseStdNormalization",
+  "interpolation",
+];
+
 function checkNumber(name: string, v: unknown, min = 0): number {
   if (typeof v !== "number" || !Number.isFinite(v) || v < min) {
     throw new RangeError(`${WHAT}: ${name} must be a number ≥ ${min}, got ${v}`);
@@ -107,31 +126,7 @@ export class ImageDataGenerator {
    * ```
    */
   constructor(options: ImageDataGeneratorOptions = {}) {
-    const known = new Set([
-      "rotationRange",
-      "widthShiftRange",
-      "heightShiftRange",
-      "shearRange",
-      "zoomRange",
-      "horizontalFlip",
-      "verticalFlip",
-      "brightnessRange",
-      "channelShiftRange",
-      "fillMode",
-      "cval",
-      "rescale",
-      "featurewiseCenter",
-      "featurewiseStdNormalization",
-      "interpolation",
-    ]);
-    for (const key of Object.keys(options)) {
-      if (!known.has(key)) {
-        const snake = key.includes("_")
-          ? ` (Convlab uses camelCase: ${key.replace(/_(\w)/g, (_, c) => c.toUpperCase())})`
-          : "";
-        throw new TypeError(`${WHAT}: unknown option "${key}"${snake}`);
-      }
-    }
+    rejectUnknownOptions(WHAT, options, GENERATOR_OPTIONS, TypeError);
     const shift = (name: string, v: number | number[] | undefined) => {
       if (v === undefined) return 0;
       if (Array.isArray(v)) {

@@ -251,7 +251,7 @@ Deno.test("flow() trains with tfjs fitDataset and Convlab's fit, leaking nothing
 Deno.test("ImageDataGenerator rejects unknown and out-of-range options clearly", () => {
   assert.throws(
     () => new cl.ImageDataGenerator({ rotation_range: 10 } as never),
-    /unknown option "rotation_range" \(Convlab uses camelCase: rotationRange\)/,
+    /unknown option "rotation_range" \(options are camelCase: rotationRange\)/,
   );
   assert.throws(
     () => new cl.ImageDataGenerator({ zoomRange: 1.5 }),
