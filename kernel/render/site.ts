@@ -275,6 +275,9 @@ export async function renderSite(inputs: string[], options: SiteOptions): Promis
   }
   const notebooks = await Promise.all(paths.map((p) => readNotebook(p)));
   const outDir = resolve(options.outDir);
+  if ((await Deno.stat(outDir).catch(() => undefined))?.isFile) {
+    throw new SiteInputError(`${options.outDir}: is a file; --out needs a folder for the site`);
+  }
   await Deno.mkdir(outDir, { recursive: true });
 
   // Untrusted notebooks are never executed here: the renderer's kernel runs with a lesson's

@@ -182,3 +182,39 @@ Deno.test("deno task render: clear errors and exit status for bad input", async 
     await c.cleanup();
   }
 });
+
+Deno.test("deno task render takes paths relative to the folder the task was started in", async () => {
+  const c = await course();
+  try {
+    const root = fileURLToPath(new URL("../../", import.meta.url));
+    // `deno task` runs the command in the project root and says where it was started in INIT_CWD.
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "kernel/render/cli.ts", "lessons/1_conv.ipynb", "--out", "web"],
+      cwd: root,
+      env: { INIT_CWD: c.dir },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    await Deno.stat(join(c.dir, "web", "1_conv.html"));
+  } finally {
+    await c.cleanup();
+  }
+});
+
+Deno.test("deno task render: an --out that is a file is refused before anything runs", async () => {
+  const c = await course();
+  const errors: string[] = [];
+  const originalError = console.error;
+  console.error = (...args: unknown[]) => errors.push(args.join(" "));
+  try {
+    const file = join(c.dir, "taken");
+    await Deno.writeTextFile(file, "not a folder");
+    assert.equal(await main([join(c.dir, "lessons"), "--out", file, "--no-execute"]), 2);
+    assert.match(errors.pop()!, /taken: is a file; --out needs a folder for the site/);
+    assert.equal(await Deno.readTextFile(file), "not a folder");
+  } finally {
+    console.error = originalError;
+    await c.cleanup();
+  }
+});
