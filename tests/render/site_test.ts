@@ -218,3 +218,26 @@ Deno.test("deno task render: an --out that is a file is refused before anything 
     await c.cleanup();
   }
 });
+
+Deno.test("renderSite() links pages whose file names hold #, ? or spaces so the links resolve", async () => {
+  const c = await course();
+  try {
+    const lessons = join(c.dir, "odd");
+    await Deno.mkdir(lessons);
+    await writeNotebook(join(lessons, "1 #intro?.ipynb"), notebook("One", "First."));
+    await writeNotebook(join(lessons, "2 100%.ipynb"), notebook("Two", "Second."));
+    const site = await renderSite([lessons], { outDir: join(c.dir, "web"), execute: false });
+    const index = await Deno.readTextFile(site.index);
+    const page = await Deno.readTextFile(site.pages[0].output);
+    for (const html of [index, page]) {
+      const hrefs = [...html.matchAll(/href="([^"#][^"]*\.(?:html|ipynb))"/g)].map((m) => m[1]);
+      assert.ok(hrefs.length >= 2, html);
+      for (const href of hrefs) {
+        const target = new URL(href.replaceAll("&amp;", "&"), `file://${join(c.dir, "web")}/`);
+        await Deno.stat(target); // throws if the link does not resolve to a file
+      }
+    }
+  } finally {
+    await c.cleanup();
+  }
+});
