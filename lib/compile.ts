@@ -14,6 +14,7 @@ import * as tf from "@tensorflow/tfjs";
 import { getLoss, type Loss } from "./losses.ts";
 import { BoxIoU, getMetric, MeanIoU, type Metric, type MetricSpec } from "./metrics.ts";
 import { getOptimizer } from "./optimizers.ts";
+import { rejectUnknownOptions } from "./_options.ts";
 import { kerasName, recordCompiledWeights } from "./summary.ts";
 
 /** A loss as `compile` takes it: a Keras name or a function `(yTrue, yPred) → per-sample losses`. */
@@ -159,6 +160,7 @@ export function compile(model: tf.LayersModel, options: CompileOptions): void {
   if (!(model instanceof tf.LayersModel)) {
     throw new TypeError("Cannot compile: expected a tf.LayersModel (tf.sequential or tf.model)");
   }
+  rejectUnknownOptions("Cannot compile", options, ["optimizer", "loss", "metrics", "lossWeights"]);
   if (!options || options.loss === undefined) {
     throw new TypeError(
       'Cannot compile: a loss is required, e.g. {loss: "categorical_crossentropy"}',
