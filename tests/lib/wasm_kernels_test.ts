@@ -762,3 +762,50 @@ function sectionIds(bytes: Uint8Array): number[] {
   }
   return ids;
 }
+
+Deno.test("wasm convolutions with 'same' padding and a stride larger than the kernel match cpu", async () => {
+  // tfjs-backend-wasm 4.22 hands 'same' to XNNPACK, which gets these wrong (zeros or shifted
+  // windows) when a stride exceeds the filter along an axis, in the forward pass of Conv2D,
+  // fused Conv2D, depthwise and fused depthwise convolutions.
+  const rng = new RandomStream(26);
+  const x = randomData(rng, [2, 12, 11, 5]);
+  for (
+    const [[kh, kw], strides] of [
+      [[2, 2], [3, 3]],
+      [[1, 4], [2, 2]],
+      [[3, 3], [4, 4]],
+      [[2, 3], [3, 1]],
+    ] as [[number, number], [number, number]][]
+  ) {
+    const conv = randomData(rng, [kh, kw, 5, 6]);
+    const depth = randomData(rng, [kh, kw, 5, 2]);
+    const run = async (backend: "cpu" | "wasm") => {
+      await tf.setBackend(backend);
+      const xt = tf.tensor4d(x.values, x.shape as [number, number, number, number]);
+      const ct = tf.tensor4d(conv.values, conv.shape as [number, number, number, number]);
+      const dt = tf.tensor4d(depth.values, depth.shape as [number, number, number, number]);
+      const bias6 = tf.fill([6], 0.25), bias10 = tf.fill([10], -0.25);
+      const square = strides[0] === strides[1]; // tfjs's depthwise takes equal strides only
+      const outs = [
+        tf.conv2d(xt, ct, strides, "same"),
+        tf.fused.conv2d({ x: xt, filter: ct, strides, pad: "same", bias: bias6 }),
+        ...(square
+          ? [
+            tf.depthwiseConv2d(xt, dt, strides, "same"),
+            tf.fused.depthwiseConv2d({ x: xt, filter: dt, strides, pad: "same", bias: bias10 }),
+          ]
+          : []),
+      ];
+      const values = await Promise.all(outs.map(async (t) => Float32Array.from(await t.data())));
+      tf.dispose([xt, ct, dt, bias6, bias10, ...outs]);
+      return values;
+    };
+    const want = await run("cpu");
+    const got = await run("wasm");
+    const names = ["conv2d", "fused conv2d", "depthwise", "fused depthwise"];
+    for (let i = 0; i < want.length; i++) {
+      const err = relativeError(got[i], want[i]);
+      assert.ok(err <= TOLERANCE, `${names[i]} k=${kh}×${kw} s=${strides}: relative error ${err}`);
+    }
+  }
+});
