@@ -179,6 +179,8 @@ Deno.test({
     const weight = cl.tf.variable(cl.tf.mul(made, 2));
     const tensors = cl.tf.memory().numTensors;
     try {
+      await cl.useBackend("webgpu"); // again: the running WebGPU backend and its tensors stay
+      assert.deepEqual(Array.from(await made.data()), [1, 4, 9]);
       await cl.useBackend("wasm");
       const plusOne = made.add(1);
       assert.deepEqual(Array.from(await plusOne.data()), [2, 5, 10]);
