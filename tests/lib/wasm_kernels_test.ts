@@ -809,3 +809,33 @@ Deno.test("wasm convolutions with 'same' padding and a stride larger than the ke
     }
   }
 });
+
+Deno.test("threaded wasm training kernels give bit-identical results run after run", async () => {
+  // Big enough for every kernel to be split across the worker pool when wasm runs threaded
+  // (the default on a machine with 2+ cores): partial sums must be combined in a fixed order.
+  await tf.setBackend("wasm");
+  const rng = new RandomStream(27);
+  const x = randomData(rng, [16, 24, 24, 8]);
+  const w3 = randomData(rng, [3, 3, 8, 16]);
+  const w5 = randomData(rng, [5, 5, 16, 12]);
+  const run = async () => {
+    const xt = tf.tensor4d(x.values, x.shape as [number, number, number, number]);
+    const a = tf.tensor4d(w3.values, w3.shape as [number, number, number, number]);
+    const b = tf.tensor4d(w5.values, w5.shape as [number, number, number, number]);
+    const f = (xx: tf.Tensor, aa: tf.Tensor, bb: tf.Tensor) => {
+      const h = tf.relu(tf.conv2d(xx as tf.Tensor4D, aa as tf.Tensor4D, 1, "same"));
+      const p = tf.maxPool(h, 2, 2, "same");
+      const q = tf.conv2d(p, bb as tf.Tensor4D, 1, "same");
+      return tf.sum(tf.mul(q, tf.sin(q)));
+    };
+    const grads = tf.grads(f)([xt, a, b]);
+    const values = await Promise.all(grads.map(async (g) => Float32Array.from(await g.data())));
+    tf.dispose([xt, a, b, ...grads]);
+    return values;
+  };
+  const first = await run();
+  for (let i = 0; i < 3; i++) {
+    const again = await run();
+    first.forEach((g, k) => assert.deepEqual(again[k], g, `gradient ${k}, run ${i + 2}`));
+  }
+});
