@@ -34,7 +34,7 @@ import {
 const ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 
 const USAGE = `Usage: deno task pretrain [--epochs N] [--seed N] [--batch-size N] [--train-size N]
-                         [--out DIR] [--backend wasm|cpu|webgpu]
+                         [--test-size N] [--out DIR] [--backend wasm|cpu|webgpu] [--quiet]
 
 Trains Convlab's shipped backbone (a small VGG) on Fashion-MNIST classes
 ${FASHION_SOURCE_CLASSES.join(", ")} and saves it to data/models/${FASHION_BACKBONE}/.`;
@@ -57,6 +57,8 @@ export async function pretrain(args: string[]): Promise<{ dir: string; testAccur
       seed: { type: "string" },
       "batch-size": { type: "string" },
       "train-size": { type: "string" },
+      "test-size": { type: "string" },
+      quiet: { type: "boolean" },
       out: { type: "string" },
       backend: { type: "string" },
       help: { type: "boolean", short: "h" },
@@ -70,19 +72,23 @@ export async function pretrain(args: string[]): Promise<{ dir: string; testAccur
   const seed = positiveInt(values.seed, "seed", 42);
   const batchSize = positiveInt(values["batch-size"], "batch-size", 64);
   const trainSize = positiveInt(values["train-size"], "train-size", 15_000);
+  const testSize = values["test-size"] === undefined
+    ? undefined
+    : positiveInt(values["test-size"], "test-size", 1);
+  const log = values.quiet ? () => {} : console.log;
   const dir = resolve(values.out ?? join(ROOT, "data", "models", FASHION_BACKBONE));
   if (values.backend) await cl.useBackend(values.backend as cl.BackendName);
   await cl.ready();
 
   cl.seed(seed);
-  const fashion = await cl.datasets.fashionMnist();
+  const fashion = await cl.datasets.fashionMnist({ quiet: values.quiet });
   const source = cl.datasets.selectClasses(fashion, FASHION_SOURCE_CLASSES, {
     name: "fashion-mnist-source",
-    subset: { train: trainSize },
+    subset: { train: trainSize, ...(testSize ? { test: testSize } : {}) },
   });
   fashion.dispose();
-  console.log(`Source task: ${source.summary()}`);
-  console.log(
+  log(`Source task: ${source.summary()}`);
+  log(
     `Target task (lesson 04, never seen here): Fashion-MNIST classes ` +
       FASHION_TARGET_CLASSES.join(", "),
   );
@@ -92,8 +98,7 @@ export async function pretrain(args: string[]): Promise<{ dir: string; testAccur
     numClasses: source.classNames.length,
     name: "fashion_backbone",
   });
-  cl.summary(model);
-  console.log(String(cl.summary(model)));
+  log(String(cl.summary(model)));
   cl.compile(model, {
     optimizer: cl.optimizers.Adam({ learningRate: 1e-3 }),
     loss: "sparse_categorical_crossentropy",
@@ -103,7 +108,7 @@ export async function pretrain(args: string[]): Promise<{ dir: string; testAccur
   await cl.fit(model, () => source.batches("train", { batchSize, seed }), {
     epochs,
     validationData: () => source.batches("test", { batchSize: 500 }),
-    verbose: 2,
+    verbose: values.quiet ? 0 : 2,
   });
   const seconds = (performance.now() - started) / 1000;
   const [, testAccuracy] = await cl.evaluate(
@@ -114,7 +119,7 @@ export async function pretrain(args: string[]): Promise<{ dir: string; testAccur
   const backend = cl.tf.getBackend();
   const command =
     `deno task pretrain --epochs ${epochs} --seed ${seed} --batch-size ${batchSize} ` +
-    `--train-size ${trainSize}`;
+    `--train-size ${trainSize}` + (testSize ? ` --test-size ${testSize}` : "");
   model.setUserDefinedMetadata({
     description: `Small VGG trained on Fashion-MNIST classes ${
       source.classNames.join(", ")
@@ -177,7 +182,7 @@ with \`cl.backbones.load("${FASHION_BACKBONE}")\` (the convolutional base, up to
 \`{includeTop: true}\` (the five-class classifier).
 `;
   await writeFileAtomic(join(dir, "README.md"), new TextEncoder().encode(readme));
-  console.log(
+  log(
     `Saved ${relative(Deno.cwd(), dir) || dir}: test accuracy ${
       (testAccuracy * 100).toFixed(2)
     } % on the source classes, ${params} parameters, ${bytes} bytes of weights, ${
