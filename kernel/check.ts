@@ -212,7 +212,7 @@ function parseDenoCheck(
  * @example
  * ```ts ignore
  * import { checkNotebook } from "./check.ts";
- * const report = await checkNotebook("lessons/00_welcome.ipynb");
+ * const report = await checkNotebook("lessons/01_convolution.ipynb");
  * for (const d of report.diagnostics) console.error(d.message);
  * ```
  */

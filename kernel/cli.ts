@@ -165,6 +165,7 @@ async function run(args: string[]): Promise<number> {
   } finally {
     Deno.removeSignalListener("SIGINT", onSignal);
   }
+  await Deno.mkdir(dirname(out), { recursive: true });
   await writeNotebook(out, result.notebook);
   const ran = result.cells.filter((c) => c.executionCount !== undefined).length;
   const notRun = result.cells.filter((c) => c.status === "not-run").length;

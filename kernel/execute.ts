@@ -276,7 +276,7 @@ function failureFor(
  * @example
  * ```ts ignore
  * import { executeNotebook, readNotebook } from "./mod.ts";
- * const path = "lessons/00_welcome.ipynb";
+ * const path = "lessons/01_convolution.ipynb";
  * const result = await executeNotebook(await readNotebook(path), { path, timeout: 60 });
  * if (!result.ok) throw result.error;
  * ```
@@ -294,6 +294,12 @@ export async function executeNotebook(
   const file = options.path;
   const { notebook, warnings } = prepare(nb, options);
   const emit = options.onProgress ?? (() => {});
+  const spec = nb.metadata.kernelspec as { name?: string; language?: string } | undefined;
+  if (spec?.name && !/deno/i.test(spec.name) && !/typescript/i.test(spec.language ?? "")) {
+    warnings.push(
+      `the notebook's kernel is "${spec.name}"; Convlab runs its code cells as TypeScript (Deno)`,
+    );
+  }
   for (const message of warnings) emit({ type: "warning", message });
 
   const cwd = resolve(options.cwd ?? (file ? dirname(resolve(file)) : Deno.cwd()));
@@ -368,7 +374,7 @@ export async function executeNotebook(
         "iopub.status.idle": isoNow(reply.finishedAt),
         "shell.execute_reply": isoNow(reply.finishedAt),
       };
-      const durationMs = reply.finishedAt.getTime() - reply.startedAt.getTime();
+      const durationMs = reply.durationMs;
       report.executionCount = reply.executionCount;
       report.durationMs = durationMs;
       let status: CellRunStatus = reply.status;

@@ -4,9 +4,9 @@
  * @example
  * ```ts ignore
  * import { executeNotebook, readNotebook, writeNotebook } from "./mod.ts";
- * const path = "lessons/00_welcome.ipynb";
+ * const path = "lessons/01_convolution.ipynb";
  * const result = await executeNotebook(await readNotebook(path), { path, parameters: { greeting: "hi" } });
- * await writeNotebook("build/00_welcome.ipynb", result.notebook);
+ * await writeNotebook("build/01_convolution.ipynb", result.notebook);
  * if (!result.ok) throw result.error;
  * ```
  *

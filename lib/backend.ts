@@ -380,6 +380,7 @@ export function ready(): Promise<BackendReport> {
     let requested: BackendName | undefined;
     try {
       requested = backendFromEnvironment();
+      wasmThreadCount(); // a bad CONVLAB_THREADS fails the import, not just the wasm attempt
     } catch (error) {
       initialising = undefined;
       throw error;

@@ -79,6 +79,15 @@ export * as backbones from "./backbones/mod.ts";
 export { type ProgressFactory, type ProgressInfo, setProgressFactory } from "./progress.ts";
 // `show` is display.ts's `show(value, {displayId, update})` with the `cl.show.*` visuals on it.
 export { Chart, ImageGrid, plot, save, show, Table, TrainingProgress } from "./viz/mod.ts";
+/** A lesson's headline numbers, as a table and as JSON for tools (lesson 02). */
+export {
+  Results,
+  results,
+  RESULTS_MIME,
+  type ResultsJson,
+  type ResultsOptions,
+  type ResultValue,
+} from "./results.ts";
 /** Data augmentation: ImageDataGenerator and the Keras preprocessing layers (lesson 03). */
 export { ImageDataGenerator, ImageFlow, layers } from "./augment/mod.ts";
 /** Where saved (cache) and shipped (data/models/) models live, by name (lesson 02 on). */

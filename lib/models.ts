@@ -95,6 +95,21 @@ export function lenet5(options: ModelOptions = {}): tf.Sequential {
   });
 }
 
+function checkDropout(builder: string, dropout: unknown): void {
+  if (typeof dropout !== "boolean") {
+    throw new TypeError(`Cannot build ${builder}: dropout must be true or false, got ${dropout}`);
+  }
+}
+
+/** Options of the course's networks that have Dropout layers. */
+export interface DropoutModelOptions extends ModelOptions {
+  /**
+   * Keep the course's Dropout layers (default true); `false` builds the same network without
+   * them, to see the overfitting dropout prevents (lesson 03).
+   */
+  dropout?: boolean;
+}
+
 /**
  * The course's improved MNIST CNN, "CNN v2" (code 8-3): two blocks of two 3×3 convolutions
  * (32, then 64 filters) with max pooling and Dropout 0.25, then Dense 512, Dropout 0.5 and a
@@ -108,22 +123,24 @@ export function lenet5(options: ModelOptions = {}): tf.Sequential {
  * console.log(cl.summary(cl.models.mnistCnn()).totalParams); // 594922
  * ```
  */
-export function mnistCnn(options: ModelOptions = {}): tf.Sequential {
+export function mnistCnn(options: DropoutModelOptions = {}): tf.Sequential {
   checkOptions("mnistCnn", options, 12);
-  const { inputShape = [28, 28, 1], numClasses = 10 } = options;
+  const { inputShape = [28, 28, 1], numClasses = 10, dropout = true } = options;
+  checkDropout("mnistCnn", dropout);
+  const drop = (rate: number) => (dropout ? [tf.layers.dropout({ rate })] : []);
   return tf.sequential({
     layers: [
       conv2d({ filters: 32, kernelSize: 3, activation: "relu", inputShape }),
       conv2d({ filters: 32, kernelSize: 3, activation: "relu" }),
       tf.layers.maxPooling2d({ poolSize: 2 }),
-      tf.layers.dropout({ rate: 0.25 }),
+      ...drop(0.25),
       conv2d({ filters: 64, kernelSize: 3, activation: "relu" }),
       conv2d({ filters: 64, kernelSize: 3, activation: "relu" }),
       tf.layers.maxPooling2d({ poolSize: 2 }),
-      tf.layers.dropout({ rate: 0.25 }),
+      ...drop(0.25),
       tf.layers.flatten(),
       dense({ units: 512, activation: "relu" }),
-      tf.layers.dropout({ rate: 0.5 }),
+      ...drop(0.5),
       dense({ units: numClasses, activation: "softmax" }),
     ],
   });
@@ -162,18 +179,22 @@ export function mnistConvnet(options: ModelOptions = {}): tf.Sequential {
  * The course's CIFAR-10 CNN (code 8-2): Conv32-Conv32-Pool-Dropout 0.25-Conv64-Conv64-Pool-
  * Dropout 0.25-Flatten-Dense 512-Dropout 0.5-Dense 10 softmax on 32×32×3 images.
  *
+ * `{dropout: false}` leaves the three Dropout layers out (same parameters).
+ *
  * Introduced in lesson 03 (CIFAR-10 and data augmentation).
  *
  * @example
  * ```ts
  * import * as cl from "convlab";
  * console.log(cl.summary(cl.models.cifarCnn()).totalParams); // 890410
+ * console.log(cl.models.cifarCnn({ dropout: false }).layers.length); // 9
  * ```
  */
-export function cifarCnn(options: ModelOptions = {}): tf.Sequential {
+export function cifarCnn(options: DropoutModelOptions = {}): tf.Sequential {
   checkOptions("cifarCnn", options, 12);
-  const { inputShape = [32, 32, 3], numClasses = 10 } = options;
-  return mnistCnn({ inputShape, numClasses });
+  const { inputShape = [32, 32, 3], numClasses = 10, dropout = true } = options;
+  checkDropout("cifarCnn", dropout);
+  return mnistCnn({ inputShape, numClasses, dropout });
 }
 
 /** Options of {@linkcode catsDogsConvnet}. */

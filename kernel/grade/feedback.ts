@@ -11,7 +11,7 @@ import type { GradingKey } from "./key.ts";
 import type { PreparedSubmission } from "./restore.ts";
 import { formatPoints, type SubmissionResult } from "./results.ts";
 import type { TestResult } from "./score.ts";
-import { escapeHtml } from "./summary.ts";
+import { escapeHtml } from "../render/html.ts";
 
 /** Inputs of {@linkcode feedbackHtml}. */
 export interface FeedbackInput {

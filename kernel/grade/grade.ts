@@ -123,9 +123,10 @@ function notRun(key: GradingKey, status: "invalid-notebook" | "crashed", reason:
 
 async function gradeOne(submission: Submission, ctx: BatchContext): Promise<SubmissionResult> {
   const started = performance.now();
+  const what: SubmissionResult["submission"] = { path: submission.path, kind: submission.kind };
   const base = {
     student: submission.student,
-    submission: { path: submission.path, kind: submission.kind },
+    submission: what,
     details: [] as string[],
     cached: false,
     gradedAt: new Date().toISOString(),
@@ -149,7 +150,7 @@ async function gradeOne(submission: Submission, ctx: BatchContext): Promise<Subm
     keySha256: ctx.keySha256,
     settings: ctx.settings,
   });
-  base.submission = { ...base.submission, sha256: contents.hash } as typeof base.submission;
+  what.sha256 = contents.hash;
   if (!ctx.force) {
     const cached = await readCached(ctx.out, submission.student, cacheKey);
     if (cached) return { ...cached, cached: true };
@@ -161,7 +162,7 @@ async function gradeOne(submission: Submission, ctx: BatchContext): Promise<Subm
     return finish(notRun(ctx.key, "invalid-notebook", choice.reason), { cacheKey });
   }
   if (choice.note) base.details.push(choice.note);
-  (base.submission as SubmissionResult["submission"]).notebook = choice.path;
+  what.notebook = choice.path;
   const file = contents.files.find((f) => f.path === choice.path)!;
   let submitted;
   try {

@@ -5,20 +5,8 @@
  *
  * @module
  */
+import { escapeHtml } from "../render/html.ts";
 import { formatPoints, type GradesFile, statusCounts } from "./results.ts";
-
-const ESCAPES: Record<string, string> = {
-  "&": "&amp;",
-  "<": "&lt;",
-  ">": "&gt;",
-  '"': "&quot;",
-  "'": "&#39;",
-};
-
-/** Escape text for HTML. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ESCAPES[c]);
-}
 
 /** Shared page style of the grader's pages (light and dark, print-friendly). */
 export const GRADE_STYLE = `

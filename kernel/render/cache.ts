@@ -151,8 +151,8 @@ function codeCellIdentity(cell: CodeCell): unknown {
  * ```ts ignore
  * import { executionCacheKey } from "./cache.ts";
  * import { readNotebook } from "../notebook.ts";
- * const nb = await readNotebook("lessons/00_welcome.ipynb");
- * console.log(await executionCacheKey(nb, { path: "lessons/00_welcome.ipynb" }));
+ * const nb = await readNotebook("lessons/01_convolution.ipynb");
+ * console.log(await executionCacheKey(nb, { path: "lessons/01_convolution.ipynb" }));
  * ```
  */
 export async function executionCacheKey(

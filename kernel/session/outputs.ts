@@ -2,7 +2,8 @@
  * One cell's outputs as they arrive: consecutive stream text merged (as Jupyter saves it),
  * `clear_output` honoured, and stream text capped — the head and the tail are kept and a note
  * says how much was dropped in between, so a cell printing 20 MB cannot flood the notebook
- * or the host's memory.
+ * or the host's memory. Rich outputs have their own, larger budget ({@linkcode RICH_FACTOR}
+ * times the cap); past it they are dropped whole.
  *
  * @module
  */
@@ -17,6 +18,9 @@ function utf8Length(text: string): number {
   }
   return text.length;
 }
+
+/** Rich outputs of a cell may take this many times the stream cap (16 MiB by default). */
+export const RICH_FACTOR = 16;
 
 /** Human-readable byte count: `512 B`, `1.5 KB`, `20.0 MB`. */
 export function formatBytes(bytes: number): string {
@@ -42,6 +46,8 @@ export class CellOutputs {
   #tailBytes = 0;
   #dropped = 0;
   #clearBeforeNext = false;
+  #richBytes = 0;
+  #richDropped = 0;
 
   /** @param maxStreamBytes cap on the cell's stream text (head and tail halves kept). */
   constructor(maxStreamBytes: number) {
@@ -53,6 +59,11 @@ export class CellOutputs {
     return this.#dropped;
   }
 
+  /** Bytes of rich outputs (displays, results) dropped for going past the rich budget. */
+  get droppedRichBytes(): number {
+    return this.#richDropped;
+  }
+
   /** Bytes of stream text written so far (kept or dropped). */
   get totalBytes(): number {
     return this.#headBytes + this.#tailBytes + this.#dropped;
@@ -61,6 +72,16 @@ export class CellOutputs {
   /** Add an output. */
   add(output: Output): void {
     if (this.#clearBeforeNext) this.clear(false);
+    if (output.output_type === "display_data" || output.output_type === "execute_result") {
+      // Rich outputs (images, figures) are not cut in pieces; past the rich budget they are
+      // dropped whole and counted.
+      const bytes = JSON.stringify(output.data).length;
+      if (this.#richBytes + bytes > this.#cap * RICH_FACTOR) {
+        this.#richDropped += bytes;
+        return;
+      }
+      this.#richBytes += bytes;
+    }
     if (output.output_type === "stream") this.#addStream(output.name, output.text);
     else if (this.#dropped > 0 || this.#tail.length > 0) this.#tail.push(output);
     else this.#head.push(output);
@@ -76,7 +97,11 @@ export class CellOutputs {
     this.#clearBeforeNext = false;
     this.#head = [];
     this.#tail = [];
-    this.#headBytes = this.#tailBytes = this.#dropped = 0;
+    this.#headBytes =
+      this.#tailBytes =
+      this.#dropped =
+      this.#richBytes =
+        0;
     this.#render();
   }
 

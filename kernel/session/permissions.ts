@@ -122,19 +122,45 @@ function tempDir(): string {
 }
 
 /**
+ * Convlab's cache folder, found as the lib finds it (`lib/data/cache.ts`): `$CONVLAB_CACHE`, else
+ * `$XDG_CACHE_HOME/convlab`, else `~/.cache/convlab` (`%LOCALAPPDATA%\convlab` on Windows).
+ * Lessons read cached datasets there and save trained models there for the apps.
+ */
+export function convlabCacheDir(): string | undefined {
+  const env = (name: string) => Deno.env.get(name) || undefined;
+  const explicit = env("CONVLAB_CACHE");
+  if (explicit) return resolve(explicit);
+  const xdg = env("XDG_CACHE_HOME");
+  if (xdg) return join(xdg, "convlab");
+  if (Deno.build.os === "windows") {
+    const local = env("LOCALAPPDATA");
+    return local ? join(local, "convlab") : undefined;
+  }
+  const home = env("HOME");
+  return home ? join(home, ".cache", "convlab") : undefined;
+}
+
+/**
  * The default grants for a lesson notebook: read the project, Deno's module cache and the
- * system dataset folder; write the notebook's folder, the project's `.cache/` and the temp
- * folder; environment and system information; network only when `net` is asked for.
+ * system dataset folder; read and write Convlab's cache folder (cached datasets, saved models);
+ * write the notebook's folder, the project's `.cache/` and the temp folder; environment and
+ * system information; network only when `net` is asked for.
  */
 export function lessonPermissions(
   notebookDir: string,
   options: { net?: Grant; projectRoot?: string } = {},
 ): SessionPermissions {
   const root = options.projectRoot ?? findProjectRoot(notebookDir) ?? resolve(notebookDir);
+  // The cache folder may not exist yet (a lesson creates it); Deno grants a path either way.
+  const convlabCache = convlabCacheDir();
+  const cache = convlabCache ? [convlabCache] : [];
   return {
-    read: existing([root, resolve(notebookDir), denoCacheDir(), "/usr/share/datasets", tempDir()]),
+    read: [
+      ...existing([root, resolve(notebookDir), denoCacheDir(), "/usr/share/datasets", tempDir()]),
+      ...cache,
+    ],
     // `.cache/` may not exist yet; Deno grants a path whether or not it exists.
-    write: [resolve(notebookDir), join(root, ".cache"), tempDir()],
+    write: [resolve(notebookDir), join(root, ".cache"), tempDir(), ...cache],
     env: true,
     sys: true,
     net: options.net ?? false,

@@ -16,7 +16,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import type { DisplayDataOutput, ErrorOutput, Output } from "../notebook.ts";
 import { KernelStartError } from "../errors.ts";
 import { callArgument, CdpConnection, type EvaluateResult, type RemoteObject } from "./cdp.ts";
-import { CellOutputs, formatBytes } from "./outputs.ts";
+import { CellOutputs, formatBytes, RICH_FACTOR } from "./outputs.ts";
 import { findProjectRoot, permissionFlags, type SessionPermissions } from "./permissions.ts";
 import {
   API_SYMBOL,
@@ -92,6 +92,8 @@ export interface CellReply {
   kernelLost: boolean;
   startedAt: Date;
   finishedAt: Date;
+  /** How long the cell took, in ms (from the monotonic clock, sub-millisecond). */
+  durationMs: number;
 }
 
 /** The session's kernel is not running (it died or was closed). */
@@ -251,7 +253,9 @@ export class Session {
     // `deno run` looks for deno.json beside its main module (the runtime), but a notebook's
     // imports must resolve as under `deno jupyter` started in the notebook's folder.
     const config = configFileFor(o.cwd);
-    args.push(config ? `--config=${config}` : "--no-config");
+    // A caller that names the configuration itself (the grader: never the submission's) wins.
+    const named = o.denoArgs?.some((a) => /^--(no-)?config(=|$)/.test(a));
+    if (!named) args.push(config ? `--config=${config}` : "--no-config");
     args.push(...permissionFlags(o.permissions ?? {}), ...(o.denoArgs ?? []), RUNTIME_ARG);
     let child: Deno.ChildProcess;
     try {
@@ -445,6 +449,9 @@ export class Session {
         break;
       case "display": {
         if (message.update) {
+          // An update replaces a display; one too large for the rich budget is not applied.
+          const limit = this.#options.maxOutputBytes * RICH_FACTOR;
+          if (JSON.stringify(message.data).length > limit) break;
           for (const out of this.#displays.get(message.displayId ?? "") ?? []) {
             out.data = message.data;
             out.metadata = message.metadata;
@@ -691,6 +698,7 @@ export class Session {
     this.#records.set(seq, record);
     this.#current = seq;
     const startedAt = new Date();
+    const startedAtMs = performance.now();
     const interrupt = new AbortController();
     this.#interrupt = interrupt;
     const signal = options.signal
@@ -730,7 +738,9 @@ export class Session {
         await this.#waitFrames(reply.framesWritten, 2000);
         for (const json of reply.messages) this.#onMessage(JSON.parse(json) as ChildMessage);
       }
-      if (record.sink.droppedBytes > 0) this.#outputLimitError(record);
+      if (record.sink.droppedBytes > 0 || record.sink.droppedRichBytes > 0) {
+        this.#outputLimitError(record);
+      }
     } finally {
       record.finished = true;
       this.#running = false;
@@ -767,15 +777,29 @@ export class Session {
       kernelLost: !this.#alive,
       startedAt,
       finishedAt: new Date(),
+      durationMs: performance.now() - startedAtMs,
     };
   }
 
   /** A cell that wrote more than the cap fails, saying how much was kept and dropped. */
   #outputLimitError(record: CellRecord): void {
     const cap = this.#options.maxOutputBytes;
-    const evalue = `the cell wrote ${formatBytes(record.sink.totalBytes)} of output, more than ` +
-      `the ${formatBytes(cap)} limit; the first and last ${formatBytes(Math.floor(cap / 2))} ` +
-      `are kept and ${formatBytes(record.sink.droppedBytes)} in between were dropped`;
+    const sink = record.sink;
+    const parts: string[] = [];
+    if (sink.droppedBytes > 0) {
+      parts.push(
+        `the cell wrote ${formatBytes(sink.totalBytes)} of output, more than the ` +
+          `${formatBytes(cap)} limit; the first and last ${formatBytes(Math.floor(cap / 2))} ` +
+          `are kept and ${formatBytes(sink.droppedBytes)} in between were dropped`,
+      );
+    }
+    if (sink.droppedRichBytes > 0) {
+      parts.push(
+        `${formatBytes(sink.droppedRichBytes)} of displays and results past the ` +
+          `${formatBytes(cap * RICH_FACTOR)} limit for rich output were dropped`,
+      );
+    }
+    const evalue = parts.join("; ");
     const error: ErrorOutput = {
       output_type: "error",
       ename: "OutputLimitError",

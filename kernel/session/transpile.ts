@@ -232,18 +232,21 @@ function tryTranspile(source: string, base: string | undefined): Omit<Transpiled
   }
   const js = stripped.code;
   let edits: Edit[] = [];
-  try {
-    const program = parseJs(js, {
-      ecmaVersion: "latest",
-      sourceType: "module",
-      allowAwaitOutsideFunction: true,
-      allowHashBang: true,
-    });
-    edits = moduleEdits(js, program, base);
-  } catch (e) {
-    // acorn may lag behind V8 on new syntax: hand the code to V8 unchanged, which reports
-    // real syntax errors itself.
-    if (!(e instanceof SyntaxError)) throw e;
+  // Most cells have no module syntax: skip the parse.
+  if (/\b(?:import|export)\b/.test(js)) {
+    try {
+      const program = parseJs(js, {
+        ecmaVersion: "latest",
+        sourceType: "module",
+        allowAwaitOutsideFunction: true,
+        allowHashBang: true,
+      });
+      edits = moduleEdits(js, program, base);
+    } catch (e) {
+      // acorn may lag behind V8 on new syntax: hand the code to V8 unchanged, which reports
+      // real syntax errors itself.
+      if (!(e instanceof SyntaxError)) throw e;
+    }
   }
   let code = "";
   let at = 0;

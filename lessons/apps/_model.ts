@@ -13,8 +13,10 @@
  * | `description` | one line shown on the page | the folder name |
  * | `invertLightBackground` | the model was trained on light things on black: photos with a light background are inverted (classify app) | false |
  *
- * Converted models whose `model.json` should stay untouched can have their class names in a
- * `classes.json` file (a JSON array of strings) beside it.
+ * Converted models whose `model.json` should stay untouched can have these fields in a
+ * `metadata.json` beside it (it fills what `userDefinedMetadata` leaves out) and their class names in
+ * a `classes.json` (a JSON array of strings). A Keras-converted MobileNet whose metadata says
+ * nothing about its input gets Keras's `preprocess_input` range for it, `[-1, 1]`.
  * @module
  */
 
@@ -59,9 +61,9 @@ function stringList(value: unknown): string[] | undefined {
     : undefined;
 }
 
-/** Class names from a `classes.json` beside `model.json`, if there is one. */
-async function sidecarClassNames(dir: string): Promise<string[] | undefined> {
-  const path = join(dir, "classes.json");
+/** A JSON file beside `model.json`, if there is one; `undefined` when absent. */
+async function sidecar(dir: string, name: string, expected: string): Promise<unknown> {
+  const path = join(dir, name);
   let text: string;
   try {
     text = await Deno.readTextFile(path);
@@ -69,10 +71,31 @@ async function sidecarClassNames(dir: string): Promise<string[] | undefined> {
     return undefined;
   }
   try {
-    const names = stringList(JSON.parse(text));
-    if (names) return names;
-  } catch { /* reported below */ }
-  throw new ModelFolderError(`${path} must be a JSON array of class names`);
+    return JSON.parse(text);
+  } catch {
+    throw new ModelFolderError(`${path} must be ${expected}`);
+  }
+}
+
+/** Class names from a `classes.json` beside `model.json`, if there is one. */
+async function sidecarClassNames(dir: string): Promise<string[] | undefined> {
+  const value = await sidecar(dir, "classes.json", "a JSON array of class names");
+  if (value === undefined) return undefined;
+  const names = stringList(value);
+  if (!names) {
+    throw new ModelFolderError(`${join(dir, "classes.json")} must be a JSON array of class names`);
+  }
+  return names;
+}
+
+/** Whether a topology is a Keras MobileNet (its model name says so, as Keras names it). */
+function isMobileNet(topology: unknown): boolean {
+  const config = topology as {
+    model_config?: { config?: { name?: unknown } };
+    config?: { name?: unknown };
+  };
+  const name = config?.model_config?.config?.name ?? config?.config?.name;
+  return typeof name === "string" && /mobilenet/i.test(name);
 }
 
 /**
@@ -139,12 +162,20 @@ export async function readModelInfo(
       );
     }
   }
-  const meta = model.userDefinedMetadata ?? {};
+  const extra = await sidecar(dir, "metadata.json", "a JSON object of metadata");
+  if (
+    extra !== undefined && (typeof extra !== "object" || extra === null || Array.isArray(extra))
+  ) {
+    throw new ModelFolderError(`${join(dir, "metadata.json")} must be a JSON object of metadata`);
+  }
+  const meta = { ...(extra as Record<string, unknown> | undefined), ...model.userDefinedMetadata };
   const classNames = stringList(meta.classNames) ?? await sidecarClassNames(dir);
   const range = meta.inputRange;
   const inputRange: [number, number] = Array.isArray(range) && range.length === 2 &&
       range.every(Number.isFinite) && range[1] > range[0]
     ? [range[0], range[1]]
+    : isMobileNet(model.modelTopology)
+    ? [-1, 1]
     : [0, 1];
   const description = typeof meta.description === "string" ? meta.description : basename(dir);
   const invertLightBackground = meta.invertLightBackground === true;

@@ -289,9 +289,7 @@ export function startServer(
   handler: (request: Request, url: URL) => Promise<Response>,
   options: ServerOptions,
 ): Promise<RunningServer> {
-  const { promise: listening, resolve: onListen, reject: onError } = Promise.withResolvers<
-    string
-  >();
+  const { promise: listening, resolve: onListen } = Promise.withResolvers<string>();
   const safeHandler = async (request: Request): Promise<Response> => {
     let url: URL;
     try {
@@ -345,7 +343,6 @@ export function startServer(
           "machine (--host)",
       );
     }
-    onError(error);
     throw error;
   }
 

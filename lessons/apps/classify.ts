@@ -7,8 +7,8 @@
  * `cl.explain.gradCam`, the same tested code lesson 05 teaches (it handles Sequential, functional
  * and nested-base transfer models, which a browser port would have to duplicate); decoding and
  * resizing are `cl.image`'s, so the picture "as the model sees it" is exactly the tensor the model
- * gets; and a large model (a MobileNet) is not sent to the browser. A click on another class costs
- * one request of a few tens of milliseconds.
+ * gets; and a large model (a MobileNet) is not sent to the browser. The price: a click on another
+ * class is one request (a few hundred milliseconds on a busy 2-core machine).
  *
  * @module
  */

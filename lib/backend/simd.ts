@@ -17,86 +17,69 @@ import { KERNELS_MT_WASM_BASE64, KERNELS_WASM_BASE64 } from "./simd/kernels_wasm
 
 type Ptr = number;
 
+/**
+ * A convolution-gradient kernel's arguments: three tensors, a scratch buffer, the images
+ * [n0, n1) of this slice, then the geometry (input h×w×c, output oh×ow×o, filter kh×kw, strides,
+ * top/left padding).
+ */
+type ConvGradKernel = (
+  a: Ptr,
+  b: Ptr,
+  out: Ptr,
+  scratch: Ptr,
+  n0: number,
+  n1: number,
+  h: number,
+  w: number,
+  c: number,
+  oh: number,
+  ow: number,
+  o: number,
+  kh: number,
+  kw: number,
+  sh: number,
+  sw: number,
+  top: number,
+  left: number,
+) => void;
+
+/** A Winograd kernel's arguments: as ConvGradKernel, for 3×3 stride-1 filters. */
+type WinogradKernel = (
+  a: Ptr,
+  b: Ptr,
+  out: Ptr,
+  scratch: Ptr,
+  n0: number,
+  n1: number,
+  h: number,
+  w: number,
+  c: number,
+  o: number,
+  oh: number,
+  ow: number,
+  top: number,
+  left: number,
+) => void;
+
 /** The functions `simd/kernels.c` exports (pointers are byte offsets into tfjs's heap). */
 export interface SimdKernels {
-  conv2d_filter_grad(
-    x: Ptr,
-    dy: Ptr,
-    dw: Ptr,
-    scratch: Ptr,
-    n0: number,
-    n1: number,
-    h: number,
-    w: number,
-    c: number,
-    oh: number,
-    ow: number,
-    o: number,
-    kh: number,
-    kw: number,
-    sh: number,
-    sw: number,
-    top: number,
-    left: number,
-  ): void;
+  /** (x, dy, dw, scratch, …): the filter gradient, accumulated into dw. */
+  conv2d_filter_grad: ConvGradKernel;
   pack_filter_input_grad(w: Ptr, wp: Ptr, kh: number, kw: number, c: number, o: number): void;
-  conv2d_input_grad(
-    dy: Ptr,
-    wp: Ptr,
-    dx: Ptr,
-    scratch: Ptr,
-    n0: number,
-    n1: number,
-    h: number,
-    w: number,
-    c: number,
-    oh: number,
-    ow: number,
-    o: number,
-    kh: number,
-    kw: number,
-    sh: number,
-    sw: number,
-    top: number,
-    left: number,
-  ): void;
+  /** (dy, packed filter, dx, scratch, …): the input gradient. */
+  conv2d_input_grad: ConvGradKernel;
+  pack_filter_direct(w: Ptr, wp: Ptr, kh: number, kw: number, c: number, o: number): void;
+  /** (x, packed filter, y, scratch, …): a direct convolution. */
+  conv2d_direct: ConvGradKernel;
   column_sums(x: Ptr, out: Ptr, r0: number, r1: number, cols: number): void;
   add_arrays(dst: Ptr, src: Ptr, n: number): void;
   relu_grad(dy: Ptr, x: Ptr, out: Ptr, i0: number, i1: number): void;
   winograd_filter(w: Ptr, u: Ptr, c: number, o: number, flip: number): void;
-  winograd_filter_grad(
-    x: Ptr,
-    dy: Ptr,
-    acc: Ptr,
-    scratch: Ptr,
-    n0: number,
-    n1: number,
-    h: number,
-    w: number,
-    c: number,
-    o: number,
-    oh: number,
-    ow: number,
-    top: number,
-    left: number,
-  ): void;
+  /** (x, dy, accumulator [16][c][o], scratch, …). */
+  winograd_filter_grad: WinogradKernel;
   winograd_filter_grad_finish(acc: Ptr, dw: Ptr, c: number, o: number): void;
-  winograd_conv3x3(
-    x: Ptr,
-    u: Ptr,
-    y: Ptr,
-    scratch: Ptr,
-    n0: number,
-    n1: number,
-    h: number,
-    w: number,
-    c: number,
-    o: number,
-    oh: number,
-    ow: number,
-    top: number,
-    left: number,
-  ): void;
+  /** (x, transformed filter, y, scratch, …). */
+  winograd_conv3x3: WinogradKernel;
   adam_update(
     w: Ptr,
     m: Ptr,

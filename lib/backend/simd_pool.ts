@@ -25,6 +25,7 @@ export const KERNEL_NAMES = [
   "relu_grad",
   "winograd_conv3x3",
   "winograd_filter_grad",
+  "conv2d_direct",
 ] as const satisfies readonly (keyof SimdKernels)[];
 
 /** One kernel's name. */

@@ -236,6 +236,49 @@ function inputGradient(
   return s.slice(r, [0, 0, 0, 0], [n, h, w, r.shape[3]]);
 }
 
+/** The geometry arguments of the convolution-gradient kernels (after the slice's images). */
+function geometry(info: tf.backend_util.Conv2DInfo): number[] {
+  return [
+    info.inHeight,
+    info.inWidth,
+    info.inChannels,
+    info.outHeight,
+    info.outWidth,
+    info.outChannels,
+    info.filterHeight,
+    info.filterWidth,
+    info.strideHeight,
+    info.strideWidth,
+    info.padInfo.top,
+    info.padInfo.left,
+  ];
+}
+
+/** The geometry arguments of the Winograd filter gradient. */
+function winogradGeometry(info: tf.backend_util.Conv2DInfo): number[] {
+  return [
+    info.inHeight,
+    info.inWidth,
+    info.inChannels,
+    info.outChannels,
+    info.outHeight,
+    info.outWidth,
+    info.padInfo.top,
+    info.padInfo.left,
+  ];
+}
+
+/**
+ * Whether the convolution is a matrix product in disguise: the filter covers the whole
+ * unpadded input, one output pixel (LeNet-5's third convolution, 5×5 on 5×5).
+ */
+function isDense(info: tf.backend_util.Conv2DInfo): boolean {
+  const p = info.padInfo;
+  return info.outHeight === 1 && info.outWidth === 1 && info.inHeight === info.filterHeight &&
+    info.inWidth === info.filterWidth && p.top === 0 && p.left === 0 && p.bottom === 0 &&
+    p.right === 0;
+}
+
 /** NCHW → NHWC for inputs of kernels that XNNPACK only runs channels-last. */
 function toChannelsLast(s: KernelScope, t: Info, format: string): Info {
   return format === "channelsLast" ? t : s.transpose(t, [0, 2, 3, 1]);
@@ -248,14 +291,34 @@ function conv2DBackpropFilter(args: unknown): Info {
   const info = convInfo(inputs.x.shape, filterShape, attrs, false);
   const x = toChannelsLast(s, inputs.x, info.dataFormat);
   const dy = toChannelsLast(s, inputs.dy, info.dataFormat);
-  const { batchSize: n, inHeight: h, inWidth: w, inChannels: c, outHeight: oh, outWidth: ow } =
-    info;
-  const { outChannels: o, filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } =
-    info;
+  const { batchSize: n, inChannels: c, outHeight: oh, outWidth: ow, outChannels: o } = info;
+  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
   if (winogradApplies(info)) return s.finish(winogradFilterGradient(backend, x, dy, info));
-  // The SIMD kernel vectorises over output channels and over kw·c filter taps; with few of
-  // either (LeNet-5's first layer: 6 channels out, 1 in) XNNPACK's convolution is faster.
-  if (o % 4 !== 0 || kw * c < 4) return s.finish(filterGradient(s, x, dy, info, false));
+  if (isDense(info)) {
+    // dW = xᵀ · dy with x as [n, kh·kw·c] and dy as [n, o].
+    const product = s.run("BatchMatMul", {
+      a: s.reshape(x, [1, n, kh * kw * c]),
+      b: s.reshape(dy, [1, n, o]),
+    }, { transposeA: true, transposeB: false });
+    return s.finish(s.reshape(product, [kh, kw, c, o]));
+  }
+  // The SIMD kernel vectorises over kw·c filter taps and output channels (4 at a time): with
+  // fewer than 4 taps XNNPACK's convolution is faster; other channel counts are padded to ×4
+  // (LeNet-5's first layer: 6 → 8) and the extra columns dropped.
+  if (kw * c < 4) return s.finish(filterGradient(s, x, dy, info, false));
+  if (o % 4 !== 0) {
+    const o4 = Math.ceil(o / 4) * 4;
+    const dy4 = s.run("PadV2", { x: dy }, {
+      paddings: [[0, 0], [0, 0], [0, 0], [0, o4 - o]],
+      constantValue: 0,
+    });
+    const dw4 = s.run("Conv2DBackpropFilter", { x, dy: dy4 }, {
+      ...attrs,
+      dataFormat: "NHWC",
+      filterShape: [kh, kw, c, o4],
+    });
+    return s.finish(s.slice(dw4, [0, 0, 0, 0], [kh, kw, c, o]));
+  }
   const dw = backend.makeOutput(filterShape, "float32");
   const dwSize = kh * kw * c * o;
   const padded = ((oh - 1) * sh + kh) * ((ow - 1) * sw + kw) * c;
@@ -273,18 +336,7 @@ function conv2DBackpropFilter(args: unknown): Info {
       scratch + 4 * part * padded,
       from,
       to,
-      h,
-      w,
-      c,
-      oh,
-      ow,
-      o,
-      kh,
-      kw,
-      sh,
-      sw,
-      info.padInfo.top,
-      info.padInfo.left,
+      ...geometry(info),
     ]);
     const kernels = simdKernels(backend);
     for (let part = 1; part < parts; part++) kernels.add_arrays(dwp, partial(part), dwSize);
@@ -360,8 +412,7 @@ function winogradFilterGradient(
   dy: Info,
   info: tf.backend_util.Conv2DInfo,
 ): Info {
-  const { batchSize: n, inHeight: h, inWidth: w, inChannels: c, outChannels: o } = info;
-  const { outHeight: oh, outWidth: ow } = info;
+  const { batchSize: n, inChannels: c, outChannels: o, outHeight: oh, outWidth: ow } = info;
   const th = Math.ceil(oh / 2), tw = Math.ceil(ow / 2), tiles = th * tw;
   const perSlice = (2 * th + 2) * (2 * tw + 2) * c + 4 * th * tw * o + 16 * tiles * (c + o);
   const accSize = 16 * c * o;
@@ -379,14 +430,7 @@ function winogradFilterGradient(
       slice(part),
       from,
       to,
-      h,
-      w,
-      c,
-      o,
-      oh,
-      ow,
-      info.padInfo.top,
-      info.padInfo.left,
+      ...winogradGeometry(info),
     ]);
     const kernels = simdKernels(backend);
     for (let part = 1; part < parts; part++) kernels.add_arrays(acc(0), acc(part), accSize);
@@ -395,10 +439,47 @@ function winogradFilterGradient(
   return dw;
 }
 
-/** Conv2D: Winograd for 3×3 stride-1 layers, XNNPACK (tfjs's own kernel) otherwise. */
+/** A direct convolution (`conv2d_direct`): 4 pixels × 8 output channels per register block. */
+function directConv(
+  backend: BackendWasm,
+  x: Info,
+  filter: Info,
+  info: tf.backend_util.Conv2DInfo,
+): Info {
+  const { batchSize: n, outHeight: oh, outWidth: ow, outChannels: o, inChannels: c } = info;
+  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
+  const y = backend.makeOutput([n, oh, ow, o], "float32");
+  const padded = ((oh - 1) * sh + kh) * ((ow - 1) * sw + kw) * c;
+  const packed = kh * kw * c * Math.ceil(o / 8) * 8;
+  const parts = slices(backend, n, n * oh * ow * kh * kw * c * o);
+  withScratch(backend, packed + parts * padded, (scratch) => {
+    const wp = scratch, slice = scratch + 4 * packed;
+    simdKernels(backend).pack_filter_direct(pointer(backend, filter), wp, kh, kw, c, o);
+    const [xp, yp] = [pointer(backend, x), pointer(backend, y)];
+    runSliced(backend, "conv2d_direct", parts, n, (from, to, part) => [
+      xp,
+      wp,
+      yp,
+      slice + 4 * part * padded,
+      from,
+      to,
+      ...geometry(info),
+    ]);
+  });
+  return y;
+}
+
+/**
+ * Conv2D: Winograd for 3×3 stride-1 layers, a direct SIMD kernel for 1–3 input channels,
+ * XNNPACK (tfjs's own kernel) otherwise.
+ */
 function conv2D(args: unknown): Info {
   const { inputs, backend, attrs } = kernelArgs(args);
   const info = convInfo(inputs.x.shape, inputs.filter.shape, attrs, false);
+  const plain = info.dataFormat === "channelsLast" && info.dilationHeight === 1 &&
+    info.dilationWidth === 1 && inputs.x.dtype === "float32";
+  // XNNPACK is slow with 1–3 input channels (LeNet-5's first layer took 4 ms a step).
+  if (plain && info.inChannels < 4) return directConv(backend, inputs.x, inputs.filter, info);
   if (!winogradApplies(info) || inputs.x.dtype !== "float32") {
     return originalKernels.get("Conv2D")!(args);
   }
@@ -422,6 +503,14 @@ function conv2DBackpropInput(args: unknown): Info {
     info;
   const { outChannels: o, filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } =
     info;
+  if (isDense(info) && info.dataFormat === "channelsLast") {
+    // dX = dy · Wᵀ with dy as [n, o] and W as [kh·kw·c, o].
+    const product = s.run("BatchMatMul", {
+      a: s.reshape(dy, [1, n, o]),
+      b: s.reshape(filter, [1, kh * kw * c, o]),
+    }, { transposeA: false, transposeB: true });
+    return s.finish(s.reshape(product, [n, h, w, c]));
+  }
   if (winogradApplies(info)) {
     // dX is the stride-1 convolution of dY, padded by 2 − padding, with the rotated filter.
     return s.finish(winograd(backend, dy, filter, {
@@ -449,18 +538,7 @@ function conv2DBackpropInput(args: unknown): Info {
       scratch + 4 * part * padded,
       from,
       to,
-      h,
-      w,
-      c,
-      oh,
-      ow,
-      o,
-      kh,
-      kw,
-      sh,
-      sw,
-      info.padInfo.top,
-      info.padInfo.left,
+      ...geometry(info),
     ]);
   });
   const out = info.dataFormat === "channelsLast" ? dx : s.transpose(dx, [0, 3, 1, 2]);

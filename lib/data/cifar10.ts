@@ -149,8 +149,17 @@ function standin(options: Cifar10Options, note: string | undefined): ImageDatase
     const stream = randomStream(`datasets.subset.cifar10.${split}`, subsetSeed);
     return stratifiedSample(standinLabels(standinSeed, split, nominal), size, stream);
   };
-  const train = generateStandin(standinSeed, "train", indices("train"));
-  const test = generateStandin(standinSeed, "test", indices("test"));
+  const [trainIndices, testIndices] = [indices("train"), indices("test")];
+  const total = trainIndices.length + testIndices.length;
+  if (total > 10000 && !options.quiet) {
+    console.log(
+      `Generating ${total.toLocaleString("en-US")} CIFAR-10 stand-in images (about ${
+        Math.ceil(total * 0.3 / 1000)
+      } s); pass subset for quicker runs.`,
+    );
+  }
+  const train = generateStandin(standinSeed, "train", trainIndices);
+  const test = generateStandin(standinSeed, "test", testIndices);
   const meta: DatasetMeta = {
     name: "cifar10",
     title: "CIFAR-10 stand-in",

@@ -70,13 +70,13 @@ export interface StandinParams {
 
 /** The default difficulty. */
 export const STANDIN_PARAMS: StandinParams = {
-  stripeChance: 0.35,
-  stripeAmp: [10, 45],
-  noise: [2, 22],
-  clutterMax: 4,
-  contrast: [20, 90],
-  radius: [5, 13],
-  objectHueCue: 0.5,
+  stripeChance: 0.25,
+  stripeAmp: [8, 30],
+  noise: [2, 14],
+  clutterMax: 3,
+  contrast: [35, 100],
+  radius: [6, 13],
+  objectHueCue: 0.6,
   backgroundHueCue: 0.3,
 };
 

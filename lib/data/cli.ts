@@ -29,6 +29,12 @@ options:
   --mirror URL           try URL/<file name> before the canonical URLs ($CONVLAB_DATA_MIRROR)
   -h, --help             this help`;
 
+/** What each loader gives when the full set is missing. */
+const OFFLINE: Record<string, string> = {
+  mnist: "the 10,000 embedded digits",
+  cifar10: "the procedural stand-in",
+};
+
 /** Run the CLI with arguments; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
   let parsed;
@@ -63,9 +69,9 @@ export async function main(args: string[]): Promise<number> {
         `${name.padEnd(14)} ${
           found
             ? `full set ${found.where === "cache" ? "cached" : "installed"} in ${found.dir}`
-            : `not cached (${formatBytes(size)} to fetch into ${
-              datasetDir(name, options.cacheDir)
-            })`
+            : `not cached, so loaders give ${OFFLINE[name] ?? "an error saying how to get it"} (${
+              formatBytes(size)
+            } to fetch into ${datasetDir(name, options.cacheDir)})`
         }`,
       );
     }

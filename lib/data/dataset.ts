@@ -107,6 +107,9 @@ export interface BatchOptions {
   dropRemainder?: boolean;
 }
 
+/** WebGPU's default maximum buffer size: bigger tensors fail or train silently wrong there. */
+const WEBGPU_BUFFER_LIMIT = 128 * 2 ** 20;
+
 const SCALE_01 = Float32Array.from({ length: 256 }, (_, i) => i / 255);
 const SCALE_255 = Float32Array.from({ length: 256 }, (_, i) => i);
 
@@ -181,9 +184,16 @@ export class ImageDataset {
       throw new Error(`Cannot read ${key} of dataset ${this.info.name}: it was disposed`);
     }
     let tensor = this.#tensors.get(key);
-    if (!tensor) {
+    // Made again if the caller disposed it themselves.
+    if (!tensor || tensor.isDisposed) {
       const split = key.endsWith("Train") ? "train" : "test";
       tensor = key.startsWith("x") ? this.#images(split, null) : this.#labels(split, null);
+      if (tensor.size * 4 > WEBGPU_BUFFER_LIMIT && tf.getBackend() === "webgpu") {
+        console.warn(
+          `${this.info.title} ${key} is ${Math.round(tensor.size * 4 / 2 ** 20)} MiB, more than ` +
+            `WebGPU's 128 MiB buffer limit: train from data.batches() instead of whole tensors.`,
+        );
+      }
       // Kept out of any tf.tidy() the caller is in: the dataset owns it until dispose().
       tf.keep(tensor);
       this.#tensors.set(key, tensor);

@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 /**
  * The classify app in a real browser (Debian chromium, headless, offline), started with the CLI:
- * a text file gets a clear message on the page; a PNG gives the model's view, a top-5 bar chart
+ * a text file and a 50 MB file get clear messages on the page; a PNG gives the model's view, a top-5 bar chart
  * and a Grad-CAM overlay, and picking another class redraws the overlay; a JPEG dropped on the
  * page works too. No console errors. A screenshot goes to test-artifacts/apps/.
  */
@@ -35,6 +35,24 @@ Deno.test({
         /“notes\.txt” is not a PNG or JPEG image/,
       );
       assert.equal(await page.isHidden("#results"), true);
+
+      // A 50 MB file dropped on the page (made in the page: sending 50 MB through the test
+      // protocol would take longer than the app): refused before it is sent.
+      const huge = await page.evaluateHandle(() => {
+        const transfer = new DataTransfer();
+        transfer.items.add(
+          new File([new Uint8Array(50_000_000)], "huge.jpg", { type: "image/jpeg" }),
+        );
+        return transfer;
+      });
+      await page.dispatchEvent("#drop", "drop", { dataTransfer: huge });
+      await page.waitForFunction(() =>
+        document.getElementById("message")?.textContent?.includes("huge.jpg")
+      );
+      assert.match(
+        await page.textContent("#message") ?? "",
+        /“huge\.jpg” is 50 MB; the limit is 20 MB\. Choose a smaller image\./,
+      );
 
       // A PNG: model's view, five bars, an overlay.
       await page.setInputFiles("#file", files.png);

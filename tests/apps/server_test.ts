@@ -198,6 +198,70 @@ Deno.test({
 });
 
 Deno.test({
+  name:
+    "classify app runs a Keras-style MobileNet with a nested base, class names from classes.json and inputs in [-1, 1]",
+  ...leaks,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "convlab-apps-mobilenet-" });
+    cl.seed(3);
+    const baseInput = tf.input({ shape: [32, 32, 3] });
+    let x = tf.layers.conv2d({
+      filters: 8,
+      kernelSize: 3,
+      strides: 2,
+      padding: "same",
+      name: "conv1",
+    })
+      .apply(baseInput) as cl.tf.SymbolicTensor;
+    x = tf.layers.reLU({ name: "conv1_relu" }).apply(x) as cl.tf.SymbolicTensor;
+    x = tf.layers.depthwiseConv2d({ kernelSize: 3, padding: "same", name: "conv_dw_1" })
+      .apply(x) as cl.tf.SymbolicTensor;
+    x = tf.layers.conv2d({ filters: 16, kernelSize: 1, name: "conv_pw_1" }).apply(
+      x,
+    ) as cl.tf.SymbolicTensor;
+    x = tf.layers.reLU({ name: "conv_pw_1_relu" }).apply(x) as cl.tf.SymbolicTensor;
+    const base = tf.model({ inputs: baseInput, outputs: x, name: "mobilenet_0.25_32" });
+    const input = tf.input({ shape: [32, 32, 3] });
+    const pooled = tf.layers.globalAveragePooling2d({}).apply(base.apply(input));
+    const output = tf.layers.dense({ units: 5, activation: "softmax" }).apply(pooled);
+    const model = tf.model({
+      inputs: input,
+      outputs: output as cl.tf.SymbolicTensor,
+      name: "mobilenet_test",
+    });
+    await cl.saveModel(model, dir);
+    model.dispose();
+    const names = ["beagle", "pug", "shiba inu", "samoyed", "jindo"];
+    await Deno.writeTextFile(join(dir, "classes.json"), JSON.stringify(names));
+    const app = await startClassifyApp({ port: 0, model: dir });
+    try {
+      const state = await (await fetch(`${app.url}api/model`)).json();
+      assert.deepEqual(state.model.inputRange, [-1, 1], "Keras's preprocess_input range");
+      assert.deepEqual(state.classNames, names);
+      assert.deepEqual(state.input, {
+        width: 32,
+        height: 32,
+        channels: 3,
+        invertLightBackground: false,
+      });
+      const answer = await post(`${app.url}api/classify`, await testCardPng(), {
+        "x-file-name": "dog.png",
+      });
+      assert.equal(answer.status, 200, JSON.stringify(answer.body));
+      assert.deepEqual(
+        answer.body.top.map((t: { name: string }) => t.name).sort(),
+        [...names].sort(),
+      );
+      assert.equal(answer.body.input.inverted, false);
+      assert.match(answer.body.cam.overlay, /^data:image\/jpeg;base64,/);
+    } finally {
+      await app.shutdown();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
   name: "digits app serves the model's own files and nothing outside its folders",
   ...leaks,
   async fn() {

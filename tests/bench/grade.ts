@@ -41,6 +41,15 @@ async function processTree(root: number): Promise<Map<number, number>> {
   return tree;
 }
 
+/** CPU seconds used so far by this process and its finished children (Linux `/proc`). */
+async function cpuSeconds(): Promise<number> {
+  const stat = await Deno.readTextFile("/proc/self/stat");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // utime, stime, cutime, cstime: fields 14–17 of the line, 12–15 after the name.
+  const ticks = fields.slice(11, 15).reduce((sum, f) => sum + Number(f), 0);
+  return ticks / 100;
+}
+
 export default async function bench(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
@@ -74,6 +83,7 @@ export default async function bench(args: string[]): Promise<void> {
       }
     })();
     const started = performance.now();
+    const cpuBefore = await cpuSeconds();
     const grades = await gradeAssignment({
       release: join(dir, "release"),
       submissions: join(dir, "submissions"),
@@ -81,6 +91,8 @@ export default async function bench(args: string[]): Promise<void> {
       jobs,
     });
     const seconds = (performance.now() - started) / 1000;
+    const cpu = (await cpuSeconds()) - cpuBefore;
+    const cores = navigator.hardwareConcurrency;
     sampling = false;
     await sampler;
     const statuses = new Map<string, number>();
@@ -98,6 +110,14 @@ export default async function bench(args: string[]): Promise<void> {
       `  per submission       median ${perSubmission[Math.floor(count / 2)].toFixed(2)} s, max ${
         perSubmission.at(-1)!.toFixed(2)
       } s`,
+    );
+    console.log(
+      `  CPU time             ${cpu.toFixed(1)} s, ${
+        (cpu / count).toFixed(2)
+      } CPU-s per submission ` +
+        `(the most ${cores} idle cores could do: ${
+          (cores * 60 / (cpu / count)).toFixed(0)
+        }/minute)`,
     );
     console.log(
       `  peak memory          ${peakTotal.toFixed(0)} MiB (grader + sessions), ${

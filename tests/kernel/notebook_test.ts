@@ -9,7 +9,7 @@ import {
   writeNotebook,
 } from "../../kernel/notebook.ts";
 
-const LESSON = new URL("../../lessons/00_welcome.ipynb", import.meta.url).pathname;
+const LESSON = new URL("../fixtures/kernel/format/jupyter_written.ipynb", import.meta.url).pathname;
 
 Deno.test("serializeNotebook() round-trips a Jupyter-written notebook byte for byte", async () => {
   const text = await Deno.readTextFile(LESSON);

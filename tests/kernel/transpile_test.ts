@@ -100,3 +100,16 @@ Deno.test("injectParameters() inserts one injected cell after the parameters cel
   assert.deepEqual(warnings, ['parameter "b" is not declared in the parameters cell (cell 1)']);
   assert.equal(nb.cells.length, 3, "the input notebook is unchanged");
 });
+
+Deno.test("CellOutputs drops rich outputs past their budget, whole, and counts them", () => {
+  const sink = new CellOutputs(10); // rich budget: 16 × 10 bytes
+  const image = (n: number) => ({
+    output_type: "display_data" as const,
+    data: { "image/png": "A".repeat(n) },
+    metadata: {},
+  });
+  sink.add(image(100));
+  sink.add(image(100));
+  assert.equal(sink.outputs.length, 1);
+  assert.ok(sink.droppedRichBytes > 100);
+});

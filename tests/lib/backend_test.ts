@@ -222,3 +222,9 @@ Deno.test("wasm runs with one thread per logical core by default and CONVLAB_THR
   assert.notEqual(bad.code, 0);
   assert.match(bad.stderr, /CONVLAB_THREADS must be a positive integer, got "two"/);
 });
+
+Deno.test("a bad CONVLAB_THREADS fails the import even when the backend is chosen automatically", async () => {
+  const bad = await freshImport(["--allow-all"], { CONVLAB_BACKEND: "", CONVLAB_THREADS: "0" });
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.stderr, /CONVLAB_THREADS must be a positive integer, got "0"/);
+});

@@ -112,6 +112,22 @@ Deno.test("cifarCnn() has the course's dropout rates 0.25, 0.25, 0.5", () => {
   model.dispose();
 });
 
+Deno.test("cifarCnn({dropout: false}) and mnistCnn({dropout: false}) are the same networks without Dropout", () => {
+  for (const build of [cl.models.cifarCnn, cl.models.mnistCnn]) {
+    const withDropout = build(), without = build({ dropout: false });
+    const kinds = (m: typeof withDropout) => m.layers.map((l) => l.getClassName());
+    assert.deepEqual(kinds(without), kinds(withDropout).filter((k) => k !== "Dropout"));
+    assert.equal(without.countParams(), withDropout.countParams());
+    assert.deepEqual(without.outputs[0].shape, withDropout.outputs[0].shape);
+    withDropout.dispose();
+    without.dispose();
+  }
+  assert.throws(
+    () => cl.models.cifarCnn({ dropout: "no" as never }),
+    /Cannot build cifarCnn: dropout must be true or false, got no/,
+  );
+});
+
 Deno.test("cl.models use Keras's Glorot-uniform kernels (bounded by sqrt(6/(fanIn+fanOut)))", async () => {
   const model = cl.models.lenet5();
   const kernel = model.layers[6].getWeights()[0]; // Dense 120 → 84

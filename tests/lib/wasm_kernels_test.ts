@@ -129,6 +129,19 @@ function convCases(seed: number, count: number, withDilation: boolean): ConvCase
       dilations: [1, 1],
       pad: "same",
     },
+    // LeNet-5's third convolution: a matrix product in disguise (5×5 filter on 5×5 input).
+    {
+      n: 6,
+      h: 5,
+      w: 5,
+      cin: 16,
+      cout: 120,
+      kh: 5,
+      kw: 5,
+      strides: [1, 1],
+      dilations: [1, 1],
+      pad: "valid",
+    },
     // Large enough to be split across threads when wasm runs threaded (odd batch: uneven slices).
     {
       n: 7,
@@ -598,7 +611,7 @@ Deno.test("ReLU's one-pass gradient on wasm matches cpu (NaN, zero, negatives) a
   assert.ok(relativeError(got[2], want[2]) <= TOLERANCE);
 });
 
-Deno.test("wasm Conv2D (Winograd for 3×3 stride 1, XNNPACK otherwise) matches cpu", async () => {
+Deno.test("wasm Conv2D (Winograd 3×3, direct for 1–3 channels, XNNPACK otherwise) matches cpu", async () => {
   const rng = new RandomStream(23);
   const cases: [number[], number[], number | string, number][] = [
     [[2, 32, 32, 4], [3, 3, 4, 8], "same", 1],
@@ -606,7 +619,10 @@ Deno.test("wasm Conv2D (Winograd for 3×3 stride 1, XNNPACK otherwise) matches c
     [[1, 15, 15, 16], [3, 3, 16, 16], "same", 1],
     [[2, 9, 7, 4], [3, 3, 4, 4], 2, 1], // explicit padding 2
     [[5, 20, 20, 8], [3, 3, 8, 16], "same", 1], // split across threads
-    [[2, 10, 10, 3], [3, 3, 3, 8], "same", 1], // 3 channels: XNNPACK
+    [[2, 10, 10, 3], [3, 3, 3, 8], "same", 1], // 1–3 channels: the direct kernel
+    [[3, 28, 28, 1], [5, 5, 1, 6], "same", 1], // LeNet-5's first layer
+    [[2, 11, 9, 2], [3, 4, 2, 13], "valid", 2], // odd sizes, stride 2, 13 outputs
+    [[5, 16, 16, 1], [5, 5, 1, 6], 2, 1], // split across threads
     [[2, 10, 10, 4], [3, 3, 4, 8], "same", 2], // stride 2: XNNPACK
     [[2, 10, 10, 4], [5, 5, 4, 8], "valid", 1], // 5×5: XNNPACK
   ];

@@ -462,6 +462,40 @@ void winograd_filter(const f32* w, f32* u, int c, int o, int flip) {
   }
 }
 
+// The input transform of one 4×4 tile for 4 channels from ci: v[p] = (Bᵀ d B)[p], p = 4a + b,
+// stored at v + p·vplane. F(2×2, 3×3) and F(3×3, 2×2) share Bᵀ but for its last row:
+// [0 1 0 −1] (last = 0) or [0 −1 0 1] (last = 1).
+static inline void winograd_input_tile(const f32* d, long rs, int c, int ci, f32* v, long vplane,
+                                       int last) {
+#define ROW(a, r0, r1, r2, r3)                                                       \
+  v128_t r0, r1, r2, r3;                                                             \
+  {                                                                                  \
+    const f32* dr = d + (a) * rs + ci;                                               \
+    v128_t d0 = wasm_v128_load(dr), d1 = wasm_v128_load(dr + c);                     \
+    v128_t d2 = wasm_v128_load(dr + 2 * c), d3 = wasm_v128_load(dr + 3 * c);         \
+    r0 = wasm_f32x4_sub(d0, d2);                                                     \
+    r1 = wasm_f32x4_add(d1, d2);                                                     \
+    r2 = wasm_f32x4_sub(d2, d1);                                                     \
+    r3 = last ? wasm_f32x4_sub(d3, d1) : wasm_f32x4_sub(d1, d3);                     \
+  }
+  ROW(0, r00, r01, r02, r03)
+  ROW(1, r10, r11, r12, r13)
+  ROW(2, r20, r21, r22, r23)
+  ROW(3, r30, r31, r32, r33)
+#undef ROW
+#define COL(b, x0, x1, x2, x3)                                                       \
+  wasm_v128_store(v + (0 * 4 + (b)) * vplane, wasm_f32x4_sub(x0, x2));               \
+  wasm_v128_store(v + (1 * 4 + (b)) * vplane, wasm_f32x4_add(x1, x2));               \
+  wasm_v128_store(v + (2 * 4 + (b)) * vplane, wasm_f32x4_sub(x2, x1));               \
+  wasm_v128_store(v + (3 * 4 + (b)) * vplane,                                        \
+                  last ? wasm_f32x4_sub(x3, x1) : wasm_f32x4_sub(x1, x3));
+  COL(0, r00, r10, r20, r30)
+  COL(1, r01, r11, r21, r31)
+  COL(2, r02, r12, r22, r32)
+  COL(3, r03, r13, r23, r33)
+#undef COL
+}
+
 // C[t][j] = Σ_k A[t][k] · B[k][j]: A is T×K, B is K×N, C is T×N (N a multiple of 4).
 static void gemm(const f32* a, const f32* b, f32* cm, int t_count, int k_count, int n) {
   int t = 0;
@@ -535,35 +569,7 @@ void winograd_conv3x3(const f32* x, const f32* u, f32* y, f32* scratch, int n0, 
         const f32* d = xp + ((long)(2 * ty) * wpad + 2 * tx) * c;
         const long rs = (long)wpad * c;
         for (int ci = 0; ci < c; ci += 4) {
-          // Rows of d B (4 values along the tile row, each a vector of 4 channels)...
-#define ROW(a, r0, r1, r2, r3)                                             \
-  v128_t r0, r1, r2, r3;                                                   \
-  {                                                                        \
-    const f32* dr = d + (a) * rs + ci;                                     \
-    v128_t d0 = wasm_v128_load(dr), d1 = wasm_v128_load(dr + c);           \
-    v128_t d2 = wasm_v128_load(dr + 2 * c), d3 = wasm_v128_load(dr + 3 * c); \
-    r0 = wasm_f32x4_sub(d0, d2);                                           \
-    r1 = wasm_f32x4_add(d1, d2);                                           \
-    r2 = wasm_f32x4_sub(d2, d1);                                           \
-    r3 = wasm_f32x4_sub(d1, d3);                                           \
-  }
-          ROW(0, r00, r01, r02, r03)
-          ROW(1, r10, r11, r12, r13)
-          ROW(2, r20, r21, r22, r23)
-          ROW(3, r30, r31, r32, r33)
-#undef ROW
-          // ...then Bᵀ (d B) down the columns.
-          f32* v = vm + (long)t * c + ci;
-#define COL(b, x0, x1, x2, x3)                                         \
-  wasm_v128_store(v + (0 * 4 + (b)) * vplane, wasm_f32x4_sub(x0, x2)); \
-  wasm_v128_store(v + (1 * 4 + (b)) * vplane, wasm_f32x4_add(x1, x2)); \
-  wasm_v128_store(v + (2 * 4 + (b)) * vplane, wasm_f32x4_sub(x2, x1)); \
-  wasm_v128_store(v + (3 * 4 + (b)) * vplane, wasm_f32x4_sub(x1, x3));
-          COL(0, r00, r10, r20, r30)
-          COL(1, r01, r11, r21, r31)
-          COL(2, r02, r12, r22, r32)
-          COL(3, r03, r13, r23, r33)
-#undef COL
+          winograd_input_tile(d, rs, c, ci, vm + (long)t * c + ci, vplane, 0);
         }
       }
     }
@@ -639,33 +645,7 @@ void winograd_filter_grad(const f32* x, const f32* dy, f32* acc, f32* scratch, i
         const f32* d = xp + ((long)(2 * ty) * wpad + 2 * tx) * c;
         const long rs = (long)wpad * c;
         for (int ci = 0; ci < c; ci += 4) {
-#define ROW(a, r0, r1, r2, r3)                                             \
-  v128_t r0, r1, r2, r3;                                                   \
-  {                                                                        \
-    const f32* dr = d + (a) * rs + ci;                                     \
-    v128_t d0 = wasm_v128_load(dr), d1 = wasm_v128_load(dr + c);           \
-    v128_t d2 = wasm_v128_load(dr + 2 * c), d3 = wasm_v128_load(dr + 3 * c); \
-    r0 = wasm_f32x4_sub(d0, d2);                                           \
-    r1 = wasm_f32x4_add(d1, d2);                                           \
-    r2 = wasm_f32x4_sub(d2, d1);                                           \
-    r3 = wasm_f32x4_sub(d3, d1);                                           \
-  }
-          ROW(0, r00, r01, r02, r03)
-          ROW(1, r10, r11, r12, r13)
-          ROW(2, r20, r21, r22, r23)
-          ROW(3, r30, r31, r32, r33)
-#undef ROW
-          f32* v = vm + (long)t * c + ci;
-#define COL(b, x0, x1, x2, x3)                                         \
-  wasm_v128_store(v + (0 * 4 + (b)) * vplane, wasm_f32x4_sub(x0, x2)); \
-  wasm_v128_store(v + (1 * 4 + (b)) * vplane, wasm_f32x4_add(x1, x2)); \
-  wasm_v128_store(v + (2 * 4 + (b)) * vplane, wasm_f32x4_sub(x2, x1)); \
-  wasm_v128_store(v + (3 * 4 + (b)) * vplane, wasm_f32x4_sub(x3, x1));
-          COL(0, r00, r10, r20, r30)
-          COL(1, r01, r11, r21, r31)
-          COL(2, r02, r12, r22, r32)
-          COL(3, r03, r13, r23, r33)
-#undef COL
+          winograd_input_tile(d, rs, c, ci, vm + (long)t * c + ci, vplane, 1);
         }
         // G dY Gᵀ of the 2×2 tile of dY, 4 output channels at a time.
         const f32* g = gp + ((long)(2 * ty) * 2 * tw + 2 * tx) * o;
@@ -773,5 +753,105 @@ void winograd_filter_grad_finish(const f32* acc, f32* dw, int c, int o) {
     OUT(1, q10, q11, q12, q13)
     OUT(2, q20, q21, q22, q23)
 #undef OUT
+  }
+}
+
+// Packs a filter w [kh][kw][c][o] for conv2d_direct: wp[ky][q][ob][8] = w[ky][kx][ci][8·ob + lane]
+// (q = kx·c + ci; zero past o). wp: kh · kw·c · ⌈o/8⌉ · 8 floats.
+EXPORT(pack_filter_direct)
+void pack_filter_direct(const f32* w, f32* wp, int kh, int kw, int c, int o) {
+  const int q_count = kw * c, blocks = (o + 7) / 8;
+  for (int ky = 0; ky < kh; ky++) {
+    for (int q = 0; q < q_count; q++) {
+      for (int ob = 0; ob < blocks; ob++) {
+        f32* dst = wp + (((long)ky * q_count + q) * blocks + ob) * 8;
+        for (int lane = 0; lane < 8; lane++) {
+          int co = ob * 8 + lane;
+          dst[lane] = co < o ? w[((long)ky * q_count + q) * o + co] : 0.0f;
+        }
+      }
+    }
+  }
+}
+
+// Stores the first r (1..8) values of a0:a1 to out.
+static inline void store_first(f32* out, v128_t a0, v128_t a1, int r) {
+  if (r >= 8) {
+    wasm_v128_store(out, a0);
+    wasm_v128_store(out + 4, a1);
+    return;
+  }
+  if (r >= 4) {
+    wasm_v128_store(out, a0);
+  } else {
+    out[0] = wasm_f32x4_extract_lane(a0, 0);
+    if (r > 1) out[1] = wasm_f32x4_extract_lane(a0, 1);
+    if (r > 2) out[2] = wasm_f32x4_extract_lane(a0, 2);
+    return;
+  }
+  if (r > 4) out[4] = wasm_f32x4_extract_lane(a1, 0);
+  if (r > 5) out[5] = wasm_f32x4_extract_lane(a1, 1);
+  if (r > 6) out[6] = wasm_f32x4_extract_lane(a1, 2);
+}
+
+// A direct convolution for images [n0, n1), for layers XNNPACK handles poorly (few input
+// channels, e.g. LeNet-5's first layer): y[n][oy][ox][co] = Σ_{ky,q} xpad[oy·sh+ky][ox·sw·c+q] ·
+// w[ky][q][co], as a GEMM of 4 output pixels × 8 output channels per register block.
+// wp from pack_filter_direct; scratch: hp·wp·c floats (hp = (oh−1)·sh + kh, …).
+EXPORT(conv2d_direct)
+void conv2d_direct(const f32* x, const f32* wp, f32* y, f32* scratch, int n0, int n1, int h,
+                   int w, int c, int oh, int ow, int o, int kh, int kw, int sh, int sw, int top,
+                   int left) {
+  const int hp = (oh - 1) * sh + kh, wpad = (ow - 1) * sw + kw;
+  const int q_count = kw * c, blocks = (o + 7) / 8;
+  const long row = (long)wpad * c, step = (long)sw * c, wrow = (long)blocks * 8;
+  for (int n = n0; n < n1; n++) {
+    pad_image(x + (long)n * h * w * c, scratch, h, w, c, hp, wpad, top, left);
+    f32* yn = y + (long)n * oh * ow * o;
+    for (int yy = 0; yy < oh; yy++) {
+      int xx = 0;
+      for (; xx + 4 <= ow; xx += 4) {
+        for (int ob = 0; ob < blocks; ob++) {
+          v128_t a00 = wasm_f32x4_splat(0), a01 = a00, a10 = a00, a11 = a00;
+          v128_t a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+          for (int ky = 0; ky < kh; ky++) {
+            const f32* xr = scratch + (long)(yy * sh + ky) * row + xx * step;
+            const f32* wk = wp + (long)ky * q_count * wrow + ob * 8;
+            for (int q = 0; q < q_count; q++) {
+              v128_t w0 = wasm_v128_load(wk + q * wrow), w1 = wasm_v128_load(wk + q * wrow + 4);
+              v128_t s0 = wasm_v128_load32_splat(xr + q);
+              v128_t s1 = wasm_v128_load32_splat(xr + step + q);
+              v128_t s2 = wasm_v128_load32_splat(xr + 2 * step + q);
+              v128_t s3 = wasm_v128_load32_splat(xr + 3 * step + q);
+              a00 = madd(a00, s0, w0); a01 = madd(a01, s0, w1);
+              a10 = madd(a10, s1, w0); a11 = madd(a11, s1, w1);
+              a20 = madd(a20, s2, w0); a21 = madd(a21, s2, w1);
+              a30 = madd(a30, s3, w0); a31 = madd(a31, s3, w1);
+            }
+          }
+          f32* out = yn + ((long)yy * ow + xx) * o + ob * 8;
+          int r = o - ob * 8;
+          store_first(out, a00, a01, r);
+          store_first(out + o, a10, a11, r);
+          store_first(out + 2 * o, a20, a21, r);
+          store_first(out + 3 * o, a30, a31, r);
+        }
+      }
+      for (; xx < ow; xx++) {
+        for (int ob = 0; ob < blocks; ob++) {
+          v128_t a0 = wasm_f32x4_splat(0), a1 = a0;
+          for (int ky = 0; ky < kh; ky++) {
+            const f32* xr = scratch + (long)(yy * sh + ky) * row + xx * step;
+            const f32* wk = wp + (long)ky * q_count * wrow + ob * 8;
+            for (int q = 0; q < q_count; q++) {
+              v128_t s0 = wasm_v128_load32_splat(xr + q);
+              a0 = madd(a0, s0, wasm_v128_load(wk + q * wrow));
+              a1 = madd(a1, s0, wasm_v128_load(wk + q * wrow + 4));
+            }
+          }
+          store_first(yn + ((long)yy * ow + xx) * o + ob * 8, a0, a1, o - ob * 8);
+        }
+      }
+    }
   }
 }

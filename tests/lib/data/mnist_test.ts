@@ -150,6 +150,8 @@ Deno.test("mnist() tensors made inside tf.tidy() survive it and die with dispose
   });
   assert.equal(tf.memory().numTensors, before + 1);
   assert.ok((await scalar(() => data.xTrain.sum())) > 0); // still usable after the scope
+  data.xTrain.dispose(); // disposed by the caller: made again on the next access
+  assert.equal(data.xTrain.isDisposed, false);
   data.dispose();
   assert.equal(tf.memory().numTensors, before);
   assert.throws(() => data.xTrain, /was disposed/);
@@ -257,4 +259,37 @@ Deno.test("batches() feed cl.fit and cl.evaluate: a small dense net learns the e
   assert.equal(tf.memory().numTensors, before);
   model.dispose();
   data.dispose();
+});
+
+Deno.test({
+  name: "fashionMnist() accepts uncompressed IDX files in the cache, checked by content sha256",
+  ...skipUnless(hasDebianFashionMnist(), "Debian dataset-fashion-mnist is not installed"),
+  async fn() {
+    await using cache = await tempDir();
+    const dir = join(cache.path, "datasets", "fashion-mnist");
+    await Deno.mkdir(dir, { recursive: true });
+    for (const name of ["train-images-idx3-ubyte", "train-labels-idx1-ubyte"]) {
+      await Deno.copyFile(`/usr/share/datasets/fashion-mnist/${name}.gz`, join(dir, `${name}.gz`));
+    }
+    for (const name of ["t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]) {
+      const zipped = await Deno.readFile(`/usr/share/datasets/fashion-mnist/${name}.gz`);
+      const raw = new Uint8Array(
+        await new Response(new Blob([zipped]).stream().pipeThrough(new DecompressionStream("gzip")))
+          .arrayBuffer(),
+      );
+      await Deno.writeFile(join(dir, name), raw);
+    }
+    const data = await cl.datasets.fashionMnist({ cacheDir: cache.path, subset: 10, quiet: true });
+    assert.equal(data.info.origin, dir);
+    assert.match(data.info.verified!, /sha256 of the decompressed content/);
+    // One flipped byte in a raw file is caught.
+    const path = join(dir, "t10k-labels-idx1-ubyte");
+    const bytes = await Deno.readFile(path);
+    bytes[100] = (bytes[100] + 1) % 10;
+    await Deno.writeFile(path, bytes);
+    await assert.rejects(
+      () => cl.datasets.fashionMnist({ cacheDir: cache.path, quiet: true }),
+      (e: unknown) => e instanceof ChecksumError && e.file === path,
+    );
+  },
 });
