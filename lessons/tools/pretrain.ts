@@ -10,7 +10,8 @@
  * a README beside it.
  *
  * ```sh
- * deno task pretrain [--epochs 3] [--seed 42] [--batch-size 64] [--train-size 15000]
+ * deno task pretrain [--epochs 3] [--seed 42] [--batch-size 64] [--train-size 15000] [--test-size N]
+ *                    [--classes 0,1,2,3,4] [--quiet]
  *                    [--out data/models/fashion-backbone] [--backend wasm]
  * ```
  *
@@ -25,11 +26,7 @@ import { join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as cl from "../../lib/mod.ts";
 import { writeFileAtomic } from "../../lib/_fs.ts";
-import {
-  FASHION_BACKBONE,
-  FASHION_SOURCE_CLASSES,
-  FASHION_TARGET_CLASSES,
-} from "../../lib/backbones/mod.ts";
+import { FASHION_BACKBONE, FASHION_SOURCE_CLASSES } from "../../lib/backbones/mod.ts";
 
 const ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 
@@ -58,6 +55,7 @@ export async function pretrain(args: string[]): Promise<{ dir: string; testAccur
       "batch-size": { type: "string" },
       "train-size": { type: "string" },
       "test-size": { type: "string" },
+      classes: { type: "string" },
       quiet: { type: "boolean" },
       out: { type: "string" },
       backend: { type: "string" },
@@ -76,13 +74,16 @@ export async function pretrain(args: string[]): Promise<{ dir: string; testAccur
     ? undefined
     : positiveInt(values["test-size"], "test-size", 1);
   const log = values.quiet ? () => {} : console.log;
+  const sourceClasses = values.classes === undefined
+    ? FASHION_SOURCE_CLASSES
+    : values.classes.split(",").map((c) => positiveInt(String(Number(c) + 1), "classes", 1) - 1);
   const dir = resolve(values.out ?? join(ROOT, "data", "models", FASHION_BACKBONE));
   if (values.backend) await cl.useBackend(values.backend as cl.BackendName);
   await cl.ready();
 
   cl.seed(seed);
   const fashion = await cl.datasets.fashionMnist({ quiet: values.quiet });
-  const source = cl.datasets.selectClasses(fashion, FASHION_SOURCE_CLASSES, {
+  const source = cl.datasets.selectClasses(fashion, sourceClasses, {
     name: "fashion-mnist-source",
     subset: { train: trainSize, ...(testSize ? { test: testSize } : {}) },
   });
@@ -90,7 +91,7 @@ export async function pretrain(args: string[]): Promise<{ dir: string; testAccur
   log(`Source task: ${source.summary()}`);
   log(
     `Target task (lesson 04, never seen here): Fashion-MNIST classes ` +
-      FASHION_TARGET_CLASSES.join(", "),
+      Array.from({ length: 10 }, (_, c) => c).filter((c) => !sourceClasses.includes(c)).join(", "),
   );
 
   const model = cl.backbones.miniVgg({
@@ -119,7 +120,8 @@ export async function pretrain(args: string[]): Promise<{ dir: string; testAccur
   const backend = cl.tf.getBackend();
   const command =
     `deno task pretrain --epochs ${epochs} --seed ${seed} --batch-size ${batchSize} ` +
-    `--train-size ${trainSize}` + (testSize ? ` --test-size ${testSize}` : "");
+    `--train-size ${trainSize}` + (testSize ? ` --test-size ${testSize}` : "") +
+    (values.classes === undefined ? "" : ` --classes ${sourceClasses.join(",")}`);
   model.setUserDefinedMetadata({
     description: `Small VGG trained on Fashion-MNIST classes ${
       source.classNames.join(", ")
@@ -129,7 +131,7 @@ export async function pretrain(args: string[]): Promise<{ dir: string; testAccur
     invertLightBackground: true,
     sourceTask: {
       dataset: "fashion-mnist",
-      classes: FASHION_SOURCE_CLASSES,
+      classes: sourceClasses,
       trainImages: source.count("train"),
       testImages: source.count("test"),
     },
@@ -152,10 +154,8 @@ export async function pretrain(args: string[]): Promise<{ dir: string; testAccur
 Convlab's pretrained backbone for lesson 04 (transfer learning): a small VGG
 (\`cl.backbones.miniVgg({includeTop: true, numClasses: 5})\`, ${params.toLocaleString("en-US")}
 parameters, ${(bytes / 1024).toFixed(0)} KiB of float32 weights) trained on the **source task**:
-Fashion-MNIST classes ${
-    FASHION_SOURCE_CLASSES.map((c, i) => `${c} (${source.classNames[i]})`).join(", ")
-  }.
-Lesson 04's target task is the other five classes, which this model never saw.
+Fashion-MNIST classes ${sourceClasses.map((c, i) => `${c} (${source.classNames[i]})`).join(", ")}.
+Lesson 04's target task is the other classes, which this model never saw.
 
 | | |
 |---|---|
