@@ -2,7 +2,7 @@
  * `deno task pretrain`: train Convlab's shipped backbone — the "pretrained network" of lesson 04.
  *
  * The source task is Fashion-MNIST restricted to five classes (T-shirt/top, Trouser, Pullover,
- * Dress, Coat: 15,000 of their 30,000 training images); lesson 04's target task is the other five classes
+ * Dress, Coat: all 30,000 of their training images); lesson 04's target task is the other five classes
  * (Sandal, Shirt, Sneaker, Bag, Ankle boot), which the backbone never sees. The model is
  * `cl.backbones.miniVgg({includeTop: true})`, trained with Adam, and saved with `cl.saveModel`
  * (model.json + weights.bin, the weights' SHA-256 recorded) in `data/models/fashion-backbone/`,
@@ -10,7 +10,7 @@
  * a README beside it.
  *
  * ```sh
- * deno task pretrain [--epochs 3] [--seed 42] [--batch-size 64] [--train-size 15000] [--test-size N]
+ * deno task pretrain [--epochs 6] [--seed 42] [--batch-size 64] [--train-size 30000] [--test-size N]
  *                    [--classes 0,1,2,3,4] [--quiet]
  *                    [--out data/models/fashion-backbone] [--backend wasm]
  * ```
@@ -66,10 +66,10 @@ export async function pretrain(args: string[]): Promise<{ dir: string; testAccur
     console.log(USAGE);
     return { dir: "", testAccuracy: NaN };
   }
-  const epochs = positiveInt(values.epochs, "epochs", 3);
+  const epochs = positiveInt(values.epochs, "epochs", 6);
   const seed = positiveInt(values.seed, "seed", 42);
   const batchSize = positiveInt(values["batch-size"], "batch-size", 64);
-  const trainSize = positiveInt(values["train-size"], "train-size", 15_000);
+  const trainSize = positiveInt(values["train-size"], "train-size", 30_000);
   const testSize = values["test-size"] === undefined
     ? undefined
     : positiveInt(values["test-size"], "test-size", 1);
