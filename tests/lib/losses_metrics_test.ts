@@ -231,3 +231,17 @@ Deno.test("optimizer steps follow Keras's update rules", async () => {
     1e-5,
   );
 });
+
+Deno.test("MeanIoU explains probabilities given where class indices are expected", async () => {
+  const iou = new cl.metrics.MeanIoU({ numClasses: 2 });
+  const labels = tf.tensor1d([0, 1, 1]);
+  const probabilities = tf.tensor2d([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4]]);
+  const before = tf.memory().numTensors;
+  assert.throws(
+    () => iou.update(labels, probabilities),
+    /MeanIoU: 3 true labels but 6 predicted classes .*sparseYPred: false/,
+  );
+  assert.equal(tf.memory().numTensors, before);
+  iou.dispose();
+  tf.dispose([labels, probabilities]);
+});
