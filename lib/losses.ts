@@ -31,8 +31,12 @@ function meanPerSample(t: tf.Tensor): tf.Tensor {
   return tf.mean(t, [...Array(t.rank - 1).keys()].map((i) => i + 1));
 }
 
+/**
+ * Clip to `[ε, 1 − ε]`, keeping NaN as NaN (tfjs's wasm clip turns NaN into ε, which would show a
+ * diverged model as a finite loss of 16.1181 and keep TerminateOnNaN from seeing it).
+ */
 function clip(p: tf.Tensor): tf.Tensor {
-  return tf.clipByValue(p, EPSILON, 1 - EPSILON);
+  return tf.add(tf.clipByValue(p, EPSILON, 1 - EPSILON), tf.mul(p, 0));
 }
 
 /**

@@ -245,3 +245,35 @@ Deno.test("MeanIoU explains probabilities given where class indices are expected
   iou.dispose();
   tf.dispose([labels, probabilities]);
 });
+
+Deno.test("a NaN prediction gives a NaN loss on every backend, as Keras (wasm's clip would hide it)", async () => {
+  const previous = tf.getBackend();
+  try {
+    for (const backend of ["cpu", "wasm"] as const) {
+      await cl.useBackend(backend);
+      const yTrue = tf.tensor2d([[1, 0], [0, 1]]);
+      const yPred = tf.tensor2d([[NaN, NaN], [0.3, 0.7]]);
+      const names = [
+        "categorical_crossentropy",
+        "binary_crossentropy",
+        "binary_focal_crossentropy",
+        "categorical_focal_crossentropy",
+      ];
+      for (const name of names) {
+        const loss = cl.losses.getLoss(name)(yTrue, yPred);
+        const [nan, fine] = await loss.data();
+        assert.ok(Number.isNaN(nan), `${backend} ${name}: ${nan}`);
+        assert.ok(Number.isFinite(fine) && fine > 0, `${backend} ${name}: ${fine}`);
+        loss.dispose();
+      }
+      const sparse = cl.losses.getLoss("sparse_categorical_crossentropy")(
+        tf.tensor1d([0, 1]),
+        yPred,
+      );
+      assert.ok(Number.isNaN((await sparse.data())[0]), `${backend} sparse`);
+      tf.dispose([yTrue, yPred, sparse]);
+    }
+  } finally {
+    await cl.useBackend(previous as cl.BackendName);
+  }
+});
