@@ -232,7 +232,7 @@ Deno.test("optimizer steps follow Keras's update rules", async () => {
   );
 });
 
-Deno.test("MeanIoU explains probabilities given where class indices are expected", async () => {
+Deno.test("MeanIoU explains probabilities given where class indices are expected", () => {
   const iou = new cl.metrics.MeanIoU({ numClasses: 2 });
   const labels = tf.tensor1d([0, 1, 1]);
   const probabilities = tf.tensor2d([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4]]);
