@@ -13,6 +13,7 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
+import { rejectUnknownOptions } from "../_options.ts";
 import { nextSeed, RandomStream, randomStream } from "../random.ts";
 import {
   applyTransforms,
@@ -78,6 +79,24 @@ export interface AugmentedBatch {
 
 const WHAT = "Cannot make ImageDataGenerator";
 
+const GENERATOR_OPTIONS = [
+  "rotationRange",
+  "widthShiftRange",
+  "heightShiftRange",
+  "shearRange",
+  "zoomRange",
+  "horizontalFlip",
+  "verticalFlip",
+  "brightnessRange",
+  "channelShiftRange",
+  "fillMode",
+  "cval",
+  "rescale",
+  "featurewiseCenter",
+  "featurewiseStdNormalization",
+  "interpolation",
+];
+
 function checkNumber(name: string, v: unknown, min = 0): number {
   if (typeof v !== "number" || !Number.isFinite(v) || v < min) {
     throw new RangeError(`${WHAT}: ${name} must be a number ≥ ${min}, got ${v}`);
@@ -107,31 +126,7 @@ export class ImageDataGenerator {
    * ```
    */
   constructor(options: ImageDataGeneratorOptions = {}) {
-    const known = new Set([
-      "rotationRange",
-      "widthShiftRange",
-      "heightShiftRange",
-      "shearRange",
-      "zoomRange",
-      "horizontalFlip",
-      "verticalFlip",
-      "brightnessRange",
-      "channelShiftRange",
-      "fillMode",
-      "cval",
-      "rescale",
-      "featurewiseCenter",
-      "featurewiseStdNormalization",
-      "interpolation",
-    ]);
-    for (const key of Object.keys(options)) {
-      if (!known.has(key)) {
-        const snake = key.includes("_")
-          ? ` (Convlab uses camelCase: ${key.replace(/_(\w)/g, (_, c) => c.toUpperCase())})`
-          : "";
-        throw new TypeError(`${WHAT}: unknown option "${key}"${snake}`);
-      }
-    }
+    rejectUnknownOptions(WHAT, options, GENERATOR_OPTIONS, TypeError);
     const shift = (name: string, v: number | number[] | undefined) => {
       if (v === undefined) return 0;
       if (Array.isArray(v)) {
@@ -348,7 +343,8 @@ export class ImageDataGenerator {
    * over the data is one epoch (`length` batches); each epoch reshuffles and draws new transforms.
    *
    * @param x Images `[n, h, w, c]` (int32 0–255 or float).
-   * @param y Labels with n rows, or undefined for images only.
+   * @param y Labels with n rows (a tensor, or plain numbers as Keras takes NumPy arrays), or
+   *   undefined for images only.
    * @param options Batch size, shuffling, seed.
    * @example
    * ```ts
@@ -360,7 +356,7 @@ export class ImageDataGenerator {
    * for (const { xs, ys } of flow) tf.dispose([xs, ys!]);
    * ```
    */
-  flow(x: tf.Tensor, y?: tf.Tensor, options: FlowOptions = {}): ImageFlow {
+  flow(x: tf.Tensor, y?: tf.Tensor | Labels, options: FlowOptions = {}): ImageFlow {
     return new ImageFlow(this, x, y, options);
   }
 
@@ -379,6 +375,18 @@ export class ImageDataGenerator {
       picked.dispose();
     }
   }
+}
+
+/** Labels as plain numbers: one per image, or one row (e.g. one-hot) per image. */
+export type Labels = number[] | number[][];
+
+function isLabels(y: unknown): y is Labels {
+  if (!Array.isArray(y)) return false;
+  if (y.every((v) => typeof v === "number")) return true;
+  const width = Array.isArray(y[0]) ? y[0].length : -1;
+  return y.every((row) =>
+    Array.isArray(row) && row.length === width && row.every((v) => typeof v === "number")
+  );
 }
 
 /** `[n, h, w, c]` view of an image or batch (a single `[h, w, c]` image becomes a batch of 1). */
@@ -408,6 +416,8 @@ export class ImageFlow implements Iterable<AugmentedBatch>, AsyncIterable<Augmen
   readonly size: number;
   readonly #x: tf.Tensor4D;
   readonly #y?: tf.Tensor;
+  /** Plain labels: each batch's `ys` tensor is made from its rows (the flow holds no tensor). */
+  readonly #labels?: Labels;
   readonly #rng: RandomStream;
   readonly #shuffler: RandomStream;
   #order: number[] = [];
@@ -417,21 +427,27 @@ export class ImageFlow implements Iterable<AugmentedBatch>, AsyncIterable<Augmen
   constructor(
     generator: ImageDataGenerator,
     x: tf.Tensor,
-    y: tf.Tensor | undefined,
+    y: tf.Tensor | Labels | undefined,
     options: FlowOptions,
   ) {
     const what = "Cannot flow images";
-    const batch = asBatch(x, what);
+    if (x instanceof tf.Tensor && x.rank === 3) {
+      throw new RangeError(
+        `${what}: expected [batch, height, width, channels], got [${x.shape.join(", ")}] ` +
+          "(add the channel axis: x.expandDims(-1))",
+      );
+    }
+    const batch = asBatch(x, what, false);
     const { batchSize = 32, shuffle = true } = options;
     if (!Number.isInteger(batchSize) || batchSize < 1) {
       throw new RangeError(`${what}: batchSize must be a positive integer, got ${batchSize}`);
     }
-    if (y !== undefined && (!(y instanceof tf.Tensor) || y.shape[0] !== batch.shape[0])) {
-      throw new RangeError(
-        `${what}: x has ${batch.shape[0]} images but y has ${
-          y instanceof tf.Tensor ? y.shape[0] : "no"
-        } rows`,
-      );
+    if (y !== undefined && !(y instanceof tf.Tensor) && !isLabels(y)) {
+      throw new TypeError(`${what}: y must be a tensor or an array of numbers (or of rows)`);
+    }
+    const rows = y === undefined ? undefined : y instanceof tf.Tensor ? y.shape[0] : y.length;
+    if (rows !== undefined && rows !== batch.shape[0]) {
+      throw new RangeError(`${what}: x has ${batch.shape[0]} images but y has ${rows} rows`);
     }
     if (batch.shape[0] === 0) throw new RangeError(`${what}: x has no images`);
     this.generator = generator;
@@ -440,7 +456,8 @@ export class ImageFlow implements Iterable<AugmentedBatch>, AsyncIterable<Augmen
     this.seed = options.seed ?? nextSeed("ImageDataGenerator.flow");
     this.size = batch.shape[0];
     this.#x = batch;
-    this.#y = y;
+    if (y instanceof tf.Tensor) this.#y = y;
+    else this.#labels = y;
     this.#rng = randomStream("ImageDataGenerator.transforms", this.seed);
     this.#shuffler = randomStream("ImageDataGenerator.shuffle", this.seed);
   }
@@ -462,7 +479,10 @@ export class ImageFlow implements Iterable<AugmentedBatch>, AsyncIterable<Augmen
     if (this.#position >= this.#order.length) this.#newEpoch();
     const indices = this.#order.slice(this.#position, this.#position + this.batchSize);
     this.#position += indices.length;
-    return this.generator.batchAt(this.#x, this.#y, indices, this.#rng);
+    const batch = this.generator.batchAt(this.#x, this.#y, indices, this.#rng);
+    const labels = this.#labels;
+    if (labels) batch.ys = tf.tensor(indices.map((i) => labels[i]) as number[] | number[][]);
+    return batch;
   }
 
   /** One epoch of batches (a fresh pass each time it is iterated). */
