@@ -153,6 +153,17 @@ export function checkRectangular(value: unknown[], at: number[]): number[] {
 
 /** Put tensors in the model's order of inputs (or outputs). */
 export function ordered(what: string, value: Tensors, io: ModelIO, action: string): tf.Tensor[] {
+  const list = orderedTensors(what, value, io, action);
+  if (list.some((t) => t.isDisposed)) {
+    throw new TypeError(
+      `Cannot ${action}: the ${what === "input" ? "x" : "y"} tensor has been disposed ` +
+        "(dispose data only after training and testing with it)",
+    );
+  }
+  return list;
+}
+
+function orderedTensors(what: string, value: Tensors, io: ModelIO, action: string): tf.Tensor[] {
   if (value instanceof tf.Tensor) {
     if (io.length !== 1) {
       throw new RangeError(

@@ -14,6 +14,7 @@ import * as tf from "@tensorflow/tfjs";
 import { DISPLAY, type MimeBundle } from "./display.ts";
 import { getLearningRate, setLearningRate } from "./optimizers.ts";
 import { saveModel } from "./save.ts";
+import { rejectUnknownOptions } from "./_options.ts";
 
 /** Logs passed to callbacks: name → value (`loss`, `accuracy`, `val_loss`, …). */
 export type Logs = Record<string, number>;
@@ -191,6 +192,16 @@ export class EarlyStopping extends Callback {
 
   constructor(options: EarlyStoppingOptions = {}) {
     super();
+    rejectUnknownOptions("Cannot make EarlyStopping", options, [
+      "monitor",
+      "minDelta",
+      "patience",
+      "verbose",
+      "mode",
+      "baseline",
+      "restoreBestWeights",
+      "startFromEpoch",
+    ]);
     this.monitor = options.monitor ?? "val_loss";
     this.minDelta = Math.abs(options.minDelta ?? 0);
     this.patience = options.patience ?? 0;
@@ -363,6 +374,13 @@ export class ModelCheckpoint extends Callback {
 
   constructor(filepath: string, options: ModelCheckpointOptions = {}) {
     super();
+    rejectUnknownOptions("Cannot make ModelCheckpoint", options, [
+      "monitor",
+      "verbose",
+      "saveBestOnly",
+      "mode",
+      "initialValueThreshold",
+    ]);
     if (typeof filepath !== "string" || filepath.length === 0) {
       throw new TypeError(`Cannot make ModelCheckpoint: filepath must be a path, got ${filepath}`);
     }
@@ -456,6 +474,16 @@ export class ReduceLROnPlateau extends Callback {
 
   constructor(options: ReduceLROnPlateauOptions = {}) {
     super();
+    rejectUnknownOptions("Cannot make ReduceLROnPlateau", options, [
+      "monitor",
+      "factor",
+      "patience",
+      "verbose",
+      "mode",
+      "minDelta",
+      "cooldown",
+      "minLr",
+    ]);
     this.monitor = options.monitor ?? "val_loss";
     this.factor = options.factor ?? 0.1;
     if (!(this.factor < 1 && this.factor > 0)) {

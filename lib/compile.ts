@@ -11,9 +11,10 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
-import { getLoss, type Loss } from "./losses.ts";
+import { getLoss, type Loss, type LossConfig, lossFromConfig } from "./losses.ts";
 import { BoxIoU, getMetric, MeanIoU, type Metric, type MetricSpec } from "./metrics.ts";
 import { getOptimizer } from "./optimizers.ts";
+import { rejectUnknownOptions } from "./_options.ts";
 import { kerasName, recordCompiledWeights } from "./summary.ts";
 
 /** A loss as `compile` takes it: a Keras name or a function `(yTrue, yPred) → per-sample losses`. */
@@ -59,7 +60,8 @@ export interface Compiled {
 /** A compile configuration as saved in `model.json`. */
 export interface SerializedCompile {
   optimizer: { className: string; config: Record<string, unknown> };
-  loss: (string | null)[];
+  /** Keras names, or the class and options of a configurable loss (focal, Huber). */
+  loss: (string | LossConfig | null)[];
   lossWeights: number[];
   metrics: (string | { className: string; options: Record<string, unknown> })[][];
 }
@@ -159,6 +161,7 @@ export function compile(model: tf.LayersModel, options: CompileOptions): void {
   if (!(model instanceof tf.LayersModel)) {
     throw new TypeError("Cannot compile: expected a tf.LayersModel (tf.sequential or tf.model)");
   }
+  rejectUnknownOptions("Cannot compile", options, ["optimizer", "loss", "metrics", "lossWeights"]);
   if (!options || options.loss === undefined) {
     throw new TypeError(
       'Cannot compile: a loss is required, e.g. {loss: "categorical_crossentropy"}',
@@ -270,7 +273,10 @@ function serializeCompile(
   metricSpecs: MetricSpec[][],
   outputs: CompiledOutput[],
 ): SerializedCompile | null {
-  if (losses.some((l) => typeof l === "function")) return null;
+  const savedLosses = losses.map((l) =>
+    typeof l === "function" ? (l as Partial<Loss>).config ?? undefined : l
+  );
+  if (savedLosses.some((l) => l === undefined)) return null; // a function: cannot be saved
   const metrics = metricSpecs.map((specs, i) =>
     specs.map((spec, j) => serializeMetric(outputs[i].metrics[j], spec))
   );
@@ -280,7 +286,7 @@ function serializeCompile(
       className: optimizer.getClassName(),
       config: optimizer.getConfig() as Record<string, unknown>,
     },
-    loss: losses as (string | null)[],
+    loss: savedLosses as (string | LossConfig | null)[],
     lossWeights,
     metrics: metrics as SerializedCompile["metrics"],
   };
@@ -301,7 +307,7 @@ export function compileFromConfig(model: tf.LayersModel, config: SerializedCompi
   try {
     compile(model, {
       optimizer: optimizer as unknown as tf.Optimizer,
-      loss: config.loss,
+      loss: config.loss.map((l) => (l === null || typeof l === "string" ? l : lossFromConfig(l))),
       lossWeights: config.lossWeights,
       metrics: config.metrics.map((list) => list.map(deserializeMetric)),
     });

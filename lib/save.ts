@@ -16,6 +16,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { dirname, isAbsolute, join, normalize, resolve } from "node:path";
 import { writeFileAtomic } from "./_fs.ts";
+import { rejectUnknownOptions } from "./_options.ts";
 import { compiledConfig, compileFromConfig, type SerializedCompile } from "./compile.ts";
 
 /** What Convlab adds to `model.json`. */
@@ -117,6 +118,7 @@ export async function saveModel(
   if (!(model instanceof tf.LayersModel)) {
     throw new TypeError("Cannot save model: expected a tf.LayersModel (tf.sequential or tf.model)");
   }
+  rejectUnknownOptions("Cannot save model", options, ["includeCompile"]);
   const folder = await modelFolder(path, "save");
   await Deno.mkdir(folder, { recursive: true });
   const modelPath = join(folder, "model.json");
@@ -317,6 +319,7 @@ export async function loadModel(
   path: string,
   options: LoadModelOptions = {},
 ): Promise<tf.LayersModel> {
+  rejectUnknownOptions("Cannot load model", options, ["compile"]);
   const folder = await modelFolder(path, "load");
   const modelPath = join(folder, "model.json");
   const [artifacts, json] = await readArtifacts(folder);

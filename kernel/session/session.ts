@@ -64,6 +64,11 @@ export interface ExecuteCellOptions {
   signal?: AbortSignal;
   /** How tracebacks name this cell, e.g. `"cell 4"` (shown as `<cell 4>:line:column`). */
   label?: string;
+  /**
+   * What running out of `timeout` means, in words. Default: "the cell did not finish within
+   * N s" (a caller enforcing a whole-notebook limit says so instead).
+   */
+  timeoutMessage?: string;
 }
 
 /** A position in a cell, 1-based. */
@@ -103,6 +108,8 @@ export class SessionNotRunningError extends Error {
 
 const RUNTIME = new URL("./runtime.ts", import.meta.url);
 const RUNTIME_ARG = RUNTIME.protocol === "file:" ? fileURLToPath(RUNTIME) : RUNTIME.href;
+/** The kernel's own modules in the child (runtime, formatting): their frames are noise to readers. */
+const KERNEL_FILES = new URL("./", import.meta.url).href;
 const BANNER =
   /(?:Debugger listening on ws:\/\/\S+|Visit chrome:\/\/inspect to connect to the debugger\.|Deno is waiting for debugger to connect\.|Debugger session started\.|Debugger session ended\.?|Waiting for the debugger to disconnect\.\.\.)\r?\n/g;
 const ANONYMOUS_FRAME = /<anonymous>:(\d+):(\d+)/g;
@@ -121,6 +128,8 @@ interface CellRecord {
    * set, even if the child failed to report it (an error with throwing getters breaks that).
    */
   threw?: { ename: string; evalue: string };
+  /** Where V8 found a syntax error in the cell, as a traceback frame (V8 gives it no frame). */
+  syntaxFrame?: string;
 }
 
 interface ScriptRange {
@@ -495,10 +504,16 @@ export class Session {
           output_type: "error",
           ename: message.ename,
           evalue: message.evalue,
-          // Frames of the kernel's own runtime (its timer wrapper) are noise to the reader.
-          traceback: message.traceback.filter((line) => !line.includes(RUNTIME.href))
+          // Frames of the kernel's own modules (runtime, formatting) are noise to the reader.
+          traceback: message.traceback.filter((line) => !line.includes(KERNEL_FILES))
             .map((line) => this.#mapFrames(line)),
         };
+        if (
+          error.ename === "SyntaxError" && record.syntaxFrame && record.errors.length === 0 &&
+          !error.traceback.some((line) => line.includes(`<${record.label}>`))
+        ) {
+          error.traceback.push(record.syntaxFrame);
+        }
         record.errors.push(error);
         record.sink.add(error);
         if (record.finished) this.#lateErrors.push({ seq: record.seq, label: record.label, error });
@@ -722,7 +737,8 @@ export class Session {
       if (outcome.kind === "timeout" || outcome.kind === "abort") {
         status = outcome.kind === "timeout" ? "timeout" : "interrupted";
         const what = outcome.kind === "timeout"
-          ? `the cell did not finish within ${options.timeout} s`
+          ? options.timeoutMessage ??
+            `the cell did not finish within ${Math.round(options.timeout! * 100) / 100} s`
           : "the cell was interrupted";
         cause = await this.#stopCell(what);
         const ename = outcome.kind === "timeout" ? "CellTimeoutError" : "CellInterruptedError";
@@ -768,7 +784,7 @@ export class Session {
         output_type: "error",
         ename,
         evalue,
-        traceback: [`${ename}: ${evalue}`],
+        traceback: [`${ename}: ${evalue}`, ...(record.syntaxFrame ? [record.syntaxFrame] : [])],
       };
       record.errors.push(thrown);
       record.sink.add(thrown);
@@ -908,16 +924,8 @@ export class Session {
     if (exception?.className !== "SyntaxError") return;
     const at = this.#locate(details.lineNumber + 1, details.columnNumber + 1);
     if (!at) return;
-    const frame = `    at <${record.label}>:${at.line}:${at.column}`;
-    queueMicrotask(() => {
-      const error = record.errors[0];
-      if (
-        error && error.ename === "SyntaxError" &&
-        !error.traceback.some((l) => l.includes(`<${record.label}>`))
-      ) {
-        error.traceback.push(frame);
-      }
-    });
+    // The child reports the error later, in its reply: the frame is added then.
+    record.syntaxFrame = `    at <${record.label}>:${at.line}:${at.column}`;
   }
 
   #importBase(): string {

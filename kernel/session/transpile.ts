@@ -288,6 +288,54 @@ function tryTranspile(source: string, base: string | undefined): Omit<Transpiled
   };
 }
 
+/** How a top-level name is declared: `let`, `const`, `var`, `function` or `class`. */
+export type DeclarationKind = "let" | "const" | "var" | "function" | "class";
+
+/**
+ * The names a cell declares at its top level (also inside `export`, and in destructuring
+ * patterns), with how each is declared. Types are stripped first; a cell that does not parse
+ * declares nothing.
+ *
+ * @example
+ * ```ts
+ * import { topLevelDeclarations } from "./transpile.ts";
+ * const names = topLevelDeclarations("const n: number = 1;\nlet { a, b: [c] } = x;");
+ * console.log([...names]); // [["n", "const"], ["a", "let"], ["c", "let"]]
+ * ```
+ */
+export function topLevelDeclarations(source: string): Map<string, DeclarationKind> {
+  const names = new Map<string, DeclarationKind>();
+  let program: AnyNode;
+  try {
+    program = parseJs(stripTypes(source).code, {
+      ecmaVersion: "latest",
+      sourceType: "module",
+      allowAwaitOutsideFunction: true,
+      allowHashBang: true,
+    });
+  } catch {
+    return names;
+  }
+  const addPattern = (p: AnyNode, kind: DeclarationKind) => {
+    if (!p) return;
+    if (p.type === "Identifier") names.set(p.name, kind);
+    else if (p.type === "ObjectPattern") {
+      p.properties.forEach((q: AnyNode) => addPattern(q.value ?? q.argument, kind));
+    } else if (p.type === "ArrayPattern") p.elements.forEach((e: AnyNode) => addPattern(e, kind));
+    else if (p.type === "RestElement") addPattern(p.argument, kind);
+    else if (p.type === "AssignmentPattern") addPattern(p.left, kind);
+  };
+  for (let node of program.body as AnyNode[]) {
+    if (node.type === "ExportNamedDeclaration" && node.declaration) node = node.declaration;
+    if (node.type === "VariableDeclaration") {
+      node.declarations.forEach((d: AnyNode) => addPattern(d.id, node.kind));
+    } else if (node.type === "FunctionDeclaration" && node.id) {
+      names.set(node.id.name, "function");
+    } else if (node.type === "ClassDeclaration" && node.id) names.set(node.id.name, "class");
+  }
+  return names;
+}
+
 /**
  * Transpile one cell the way Deno's kernel does: types stripped without type checking, imports
  * turned into awaited dynamic imports, `export` dropped, and a leading `{…}` without a trailing

@@ -14,6 +14,7 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
+import { rejectUnknownOptions } from "../_options.ts";
 import { checkImageRank, checkSize } from "./_check.ts";
 
 /** Interpolation methods of {@linkcode resize}. */
@@ -251,6 +252,7 @@ export function resize<T extends tf.Tensor>(
   options: ResizeOptions = {},
 ): T {
   const what = "Cannot resize image";
+  rejectUnknownOptions(what, options, ["method", "antialias", "preserveAspectRatio"]);
   const rank = checkImageRank(images, [3, 4], what);
   let [th, tw] = checkSize(size, what);
   const { method = "bilinear", antialias = false, preserveAspectRatio = false } = options;
@@ -303,6 +305,7 @@ export function resizeWithPad<T extends tf.Tensor>(
   options: Omit<ResizeOptions, "preserveAspectRatio"> = {},
 ): T {
   const what = "Cannot resize image with pad";
+  rejectUnknownOptions(what, options, ["method", "antialias"]);
   const rank = checkImageRank(images, [3, 4], what);
   const [th, tw] = checkSize(size, what);
   const [h, w] = rank === 3 ? images.shape : images.shape.slice(1);
@@ -403,6 +406,7 @@ export function cropAndResize(
   options: CropAndResizeOptions = {},
 ): tf.Tensor4D {
   const what = "Cannot crop and resize";
+  rejectUnknownOptions(what, options, ["boxIndices", "method", "extrapolationValue"]);
   const rank = checkImageRank(images, [3, 4], what);
   checkSize(cropSize, what);
   if (!Array.isArray(boxes) || boxes.length === 0) {

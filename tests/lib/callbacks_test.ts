@@ -449,3 +449,41 @@ Deno.test("a fit() that fails mid-run leaves no EarlyStopping snapshot behind", 
   tf.dispose([x, y]);
   model.dispose();
 });
+
+Deno.test("Keras's snake_case option names get a clear error, never silent defaults", async () => {
+  const model = marker();
+  const cases: [string, () => unknown, RegExp][] = [
+    [
+      "EarlyStopping",
+      () => new cl.callbacks.EarlyStopping({ restore_best_weights: true } as never),
+      /Cannot make EarlyStopping: unknown option "restore_best_weights" \(options are camelCase: restoreBestWeights\)/,
+    ],
+    [
+      "ModelCheckpoint",
+      () => new cl.callbacks.ModelCheckpoint("ckpt", { save_best_only: true } as never),
+      /Cannot make ModelCheckpoint: unknown option "save_best_only" .*saveBestOnly/,
+    ],
+    [
+      "ReduceLROnPlateau",
+      () => new cl.callbacks.ReduceLROnPlateau({ min_lr: 1e-5 } as never),
+      /Cannot make ReduceLROnPlateau: unknown option "min_lr" .*minLr/,
+    ],
+    [
+      "compile",
+      () => cl.compile(model, { loss: "mse", loss_weights: [1] } as never),
+      /Cannot compile: unknown option "loss_weights" .*lossWeights/,
+    ],
+  ];
+  for (const [name, make, message] of cases) assert.throws(make, message, name);
+  const x = tf.zeros([2, 1]);
+  await assert.rejects(
+    cl.evaluate(model, x, x, { batch_size: 1 } as never),
+    /Cannot evaluate: unknown option "batch_size" .*batchSize/,
+  );
+  await assert.rejects(
+    cl.predict(model, x, { batch_size: 1 } as never),
+    /Cannot predict: unknown option "batch_size" .*batchSize/,
+  );
+  x.dispose();
+  model.dispose();
+});

@@ -485,3 +485,16 @@ Deno.test("resize() preserveAspectRatio rounds the kept size half to even, as TF
     out.dispose();
   }
 });
+
+Deno.test("image functions reject options they do not know (Keras/OpenCV spellings)", () => {
+  const img = tf.zeros([4, 4, 3]);
+  assert.throws(
+    () => image.resize(img, [2, 2], { preserve_aspect_ratio: true } as never),
+    /Cannot resize image: unknown option "preserve_aspect_ratio" \(options are camelCase: preserveAspectRatio\)/,
+  );
+  assert.throws(
+    () => image.filter2D(img, "box3", { borderType: "constant" } as never),
+    /Cannot filter image: unknown option "borderType" \(known: border, borderValue, depth\)/,
+  );
+  img.dispose();
+});

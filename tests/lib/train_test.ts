@@ -600,3 +600,20 @@ Deno.test("model.dispose() frees the optimizer cl.compile made from a name, as t
   own.dispose();
   tf.dispose([x, y]);
 });
+
+Deno.test("fit() names disposed data and a validationData that is not [xVal, yVal]", async () => {
+  const model = fixedSoftmax([0, 0]);
+  cl.compile(model, { loss: "categorical_crossentropy" });
+  const x = tf.zeros([4, 2]);
+  const y = tf.oneHot(tf.tensor1d([0, 1, 0, 1], "int32"), 2);
+  await assert.rejects(
+    cl.fit(model, x, y, { verbose: 0, validationData: [x] as never }),
+    /validationData must be \[xVal, yVal\], got a list of 1 tensor/,
+  );
+  const gone = tf.zeros([4, 2]);
+  gone.dispose();
+  await assert.rejects(cl.fit(model, gone, y, { verbose: 0 }), /the x tensor has been disposed/);
+  await assert.rejects(cl.predict(model, gone), /the x tensor has been disposed/);
+  tf.dispose([x, y]);
+  model.dispose();
+});
