@@ -30,6 +30,7 @@ import { parseParameter } from "./parameters.ts";
 import { checkNotebooks } from "./check.ts";
 import { KernelStartError } from "./errors.ts";
 import { enterCallerFolder } from "./caller_folder.ts";
+import { SIGNAL_NUMBERS, stopAllKernels } from "./session/kernels.ts";
 
 /** Thrown for bad command-line usage; the CLI prints it with the usage and exits 2. */
 export class UsageError extends Error {
@@ -154,9 +155,11 @@ async function run(args: string[]): Promise<number> {
   let signalled: Deno.Signal | undefined;
   const listeners = STOP_SIGNALS.map((signal) => {
     const listener = () => {
-      // A second signal while the run winds down ends the process at once (the kernel is
-      // killed with it: it is in this process's group only when started from a terminal).
-      if (signalled) Deno.exit(128 + SIGNAL_NUMBERS[signal]);
+      // A second signal while the run winds down ends the process (and its kernel) at once.
+      if (signalled) {
+        stopAllKernels();
+        Deno.exit(128 + SIGNAL_NUMBERS[signal]);
+      }
       signalled = signal;
       interrupt.abort();
     };
@@ -206,11 +209,6 @@ async function run(args: string[]): Promise<number> {
 const STOP_SIGNALS: Deno.Signal[] = Deno.build.os === "windows"
   ? ["SIGINT"]
   : ["SIGINT", "SIGTERM", "SIGHUP"];
-const SIGNAL_NUMBERS: Record<string, number> = {
-  SIGHUP: 1,
-  SIGINT: 2,
-  SIGTERM: 15,
-};
 
 /** Fail before running when the output cannot be written: a folder, or a folder not creatable. */
 async function checkOutputPath(out: string, given: string | undefined): Promise<void> {
