@@ -27,7 +27,7 @@ import {
   writeNotebook,
 } from "./notebook.ts";
 import { parseParameter } from "./parameters.ts";
-import { checkNotebooks } from "./check.ts";
+import { checkNotebook } from "./check.ts";
 import { KernelStartError } from "./errors.ts";
 import { enterCallerFolder } from "./caller_folder.ts";
 import { SIGNAL_NUMBERS, stopAllKernels } from "./session/kernels.ts";
@@ -231,9 +231,19 @@ async function clean(args: string[]): Promise<number> {
   });
   if (positionals.length === 0) throw new UsageError("nb clean needs at least one notebook");
   let dirty = 0;
+  let unreadable = 0;
   for (const path of positionals) {
-    const text = await readNotebookText(path);
-    const nb = parseNotebook(text, path);
+    let text: string, nb;
+    try {
+      text = await readNotebookText(path);
+      nb = parseNotebook(text, path);
+    } catch (e) {
+      if (!(e instanceof NotebookFormatError)) throw e;
+      // Say so and go on with the others.
+      console.error(`error: ${e.message}`);
+      unreadable++;
+      continue;
+    }
     const cleaned = serializeNotebook(cleanNotebook(nb));
     if (cleaned === text) {
       if (!values.check) console.log(`clean: ${path}`);
@@ -246,15 +256,25 @@ async function clean(args: string[]): Promise<number> {
       console.log(`cleaned: ${path}`);
     }
   }
+  if (unreadable > 0) return 2;
   return values.check && dirty > 0 ? 1 : 0;
 }
 
 async function check(args: string[]): Promise<number> {
   const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
   if (positionals.length === 0) throw new UsageError("nb check needs at least one notebook");
-  const reports = await checkNotebooks(positionals);
   let errors = 0;
-  for (const report of reports) {
+  let unreadable = 0;
+  for (const path of positionals) {
+    let report;
+    try {
+      report = await checkNotebook(path);
+    } catch (e) {
+      if (!(e instanceof NotebookFormatError)) throw e;
+      console.error(`error: ${e.message}`);
+      unreadable++;
+      continue;
+    }
     for (const d of report.diagnostics) {
       errors++;
       console.error(d.message);
@@ -262,7 +282,7 @@ async function check(args: string[]): Promise<number> {
     if (report.diagnostics.length === 0) console.log(`ok: ${report.path}`);
   }
   if (errors > 0) console.error(`${errors} type error${errors === 1 ? "" : "s"} found`);
-  return errors > 0 ? 1 : 0;
+  return unreadable > 0 ? 2 : errors > 0 ? 1 : 0;
 }
 
 /** Run the CLI with arguments; returns the exit code. */
