@@ -617,3 +617,16 @@ Deno.test("fit() names disposed data and a validationData that is not [xVal, yVa
   tf.dispose([x, y]);
   model.dispose();
 });
+
+Deno.test("predict() on one image without the batch axis says to add the batch axis", async () => {
+  const model = cl.models.lenet5();
+  const one = tf.zeros([28, 28, 1]);
+  await assert.rejects(
+    cl.predict(model, one),
+    /expects shape \[batch, 28, 28, 1\], got \[28, 28, 1\] \(one sample\? add the batch axis: x\.expandDims\(0\)\)/,
+  );
+  const noChannel = tf.zeros([5, 28, 28]);
+  await assert.rejects(cl.predict(model, noChannel), /add the channel axis/);
+  tf.dispose([one, noChannel]);
+  model.dispose();
+});
