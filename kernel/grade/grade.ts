@@ -10,7 +10,8 @@
  * @module
  */
 import { basename, dirname, join, relative, resolve } from "node:path";
-import { NotebookFormatError, parseNotebook, writeFileAtomic, writeNotebook } from "../notebook.ts";
+import { NotebookFormatError, writeFileAtomic, writeNotebook } from "../notebook.ts";
+import { parseSubmittedNotebook } from "./intake.ts";
 import { cacheKeyOf, readCached, writeCached } from "./cache.ts";
 import { feedbackHtml } from "./feedback.ts";
 import { type GradingKey, keyHash, readGradingKey, testCells } from "./key.ts";
@@ -166,10 +167,12 @@ async function gradeOne(submission: Submission, ctx: BatchContext): Promise<Subm
   const file = contents.files.find((f) => f.path === choice.path)!;
   let submitted;
   try {
-    submitted = parseNotebook(
+    const parsed = parseSubmittedNotebook(
       new TextDecoder("utf-8", { fatal: true }).decode(file.data),
       choice.path,
     );
+    submitted = parsed.notebook;
+    base.details.push(...parsed.notes);
   } catch (e) {
     const reason = e instanceof NotebookFormatError
       ? e.message

@@ -566,3 +566,67 @@ Deno.test("batches from a source are checked like tensors (shapes, targets), lea
   assert.equal(tf.memory().numTensors, before);
   model.dispose();
 });
+
+Deno.test("model.dispose() frees the optimizer cl.compile made from a name, as tfjs's compile does", async () => {
+  const dense = () =>
+    tf.sequential({
+      layers: [tf.layers.dense({ units: 2, activation: "softmax", inputShape: [2] })],
+    });
+  const x = tf.zeros([4, 2]);
+  const y = tf.oneHot(tf.tensor1d([0, 1, 0, 1], "int32"), 2);
+  const before = tf.memory().numTensors;
+  for (const optimizer of ["adam", "sgd", "rmsprop", "adagrad"]) {
+    const model = dense();
+    cl.compile(model, { optimizer, loss: "categorical_crossentropy" });
+    await cl.fit(model, x, y, { verbose: 0 });
+    // A second compile replaces the optimizer it made: the first one's state goes too.
+    cl.compile(model, { optimizer, loss: "categorical_crossentropy" });
+    await cl.fit(model, x, y, { verbose: 0 });
+    model.dispose();
+    assert.equal(tf.memory().numTensors, before, optimizer);
+  }
+  // A compile that fails (unknown loss) makes no optimizer to leak.
+  const model = dense();
+  assert.throws(() => cl.compile(model, { optimizer: "adam", loss: "bogus" }), /Unknown loss/);
+  model.dispose();
+  assert.equal(tf.memory().numTensors, before, "failed compile");
+  // An optimizer object stays the caller's, as in tfjs: usable after the model is gone.
+  const own = cl.optimizers.Adam();
+  const first = dense();
+  cl.compile(first, { optimizer: own, loss: "categorical_crossentropy" });
+  await cl.fit(first, x, y, { verbose: 0 });
+  first.dispose();
+  assert.ok(tf.memory().numTensors > before, "the caller's optimizer keeps its state");
+  own.dispose();
+  tf.dispose([x, y]);
+});
+
+Deno.test("fit() names disposed data and a validationData that is not [xVal, yVal]", async () => {
+  const model = fixedSoftmax([0, 0]);
+  cl.compile(model, { loss: "categorical_crossentropy" });
+  const x = tf.zeros([4, 2]);
+  const y = tf.oneHot(tf.tensor1d([0, 1, 0, 1], "int32"), 2);
+  await assert.rejects(
+    cl.fit(model, x, y, { verbose: 0, validationData: [x] as never }),
+    /validationData must be \[xVal, yVal\], got a list of 1 tensor/,
+  );
+  const gone = tf.zeros([4, 2]);
+  gone.dispose();
+  await assert.rejects(cl.fit(model, gone, y, { verbose: 0 }), /the x tensor has been disposed/);
+  await assert.rejects(cl.predict(model, gone), /the x tensor has been disposed/);
+  tf.dispose([x, y]);
+  model.dispose();
+});
+
+Deno.test("predict() on one image without the batch axis says to add the batch axis", async () => {
+  const model = cl.models.lenet5();
+  const one = tf.zeros([28, 28, 1]);
+  await assert.rejects(
+    cl.predict(model, one),
+    /expects shape \[batch, 28, 28, 1\], got \[28, 28, 1\] \(one sample\? add the batch axis: x\.expandDims\(0\)\)/,
+  );
+  const noChannel = tf.zeros([5, 28, 28]);
+  await assert.rejects(cl.predict(model, noChannel), /add the channel axis/);
+  tf.dispose([one, noChannel]);
+  model.dispose();
+});

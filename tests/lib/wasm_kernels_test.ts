@@ -721,3 +721,44 @@ Deno.test("wasm Identity (tf.clone) shares data safely: values, disposal and var
   assert.equal(tf.memory().numTensors, before);
   assert.equal(tf.engine().backend.numDataIds(), ids, "shared data is freed with its last user");
 });
+
+Deno.test("the embedded SIMD kernels are the committed .wasm files, and own no memory", async () => {
+  const { KERNELS_WASM_BASE64, KERNELS_MT_WASM_BASE64 } = await import(
+    "../../lib/backend/simd/kernels_wasm.ts"
+  );
+  for (
+    const [file, base64] of [
+      ["kernels.wasm", KERNELS_WASM_BASE64],
+      ["kernels_mt.wasm", KERNELS_MT_WASM_BASE64],
+    ]
+  ) {
+    const bytes = await Deno.readFile(new URL(`../../lib/backend/simd/${file}`, import.meta.url));
+    const embedded = Uint8Array.from(atob(base64), (ch) => ch.charCodeAt(0));
+    assert.deepEqual(embedded, bytes, `${file}: run lib/backend/simd/build.sh`);
+    const module = new WebAssembly.Module(bytes);
+    // Its only import is tfjs's memory; no data segments may overwrite it.
+    assert.deepEqual(WebAssembly.Module.imports(module).map((i) => `${i.module}.${i.name}`), [
+      "env.memory",
+    ]);
+    assert.ok(!sectionIds(bytes).includes(11), `${file} has a data section`);
+    assert.ok(!sectionIds(bytes).includes(8), `${file} has a start function`);
+  }
+});
+
+/** The ids of a WebAssembly binary's sections (11 = data, 8 = start). */
+function sectionIds(bytes: Uint8Array): number[] {
+  const ids: number[] = [];
+  let at = 8; // magic + version
+  while (at < bytes.length) {
+    const id = bytes[at++];
+    let size = 0, shift = 0, byte;
+    do {
+      byte = bytes[at++];
+      size |= (byte & 0x7f) << shift;
+      shift += 7;
+    } while (byte & 0x80);
+    ids.push(id);
+    at += size;
+  }
+  return ids;
+}
