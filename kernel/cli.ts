@@ -288,6 +288,11 @@ async function check(args: string[]): Promise<number> {
 /** Run the CLI with arguments; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
   const [command, ...rest] = args;
+  // `nb run --help` and the like: the usage, not an unknown-option error.
+  if (command && rest.some((a) => a === "--help" || a === "-h") && !rest.includes("--")) {
+    console.log(USAGE);
+    return 0;
+  }
   try {
     switch (command) {
       case "run":

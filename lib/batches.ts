@@ -201,7 +201,11 @@ export function checkInputs(xs: tf.Tensor[], io: ModelIO, action: string): void 
       expected.every((d, j) => j === 0 || d === null || d === x.shape[j]);
     if (!matches) {
       const want = `[${expected.map((d) => d ?? "batch").join(", ")}]`;
-      const hint = x.rank === expected.length - 1
+      const oneSample = x.rank === expected.length - 1 &&
+        expected.slice(1).every((d, j) => d === null || d === x.shape[j]);
+      const hint = oneSample
+        ? " (one sample? add the batch axis: x.expandDims(0))"
+        : x.rank === expected.length - 1
         ? ` (add the channel axis: x.reshape([${
           [-1, ...expected.slice(1)].join(", ")
         }]) or x.expandDims(-1))`

@@ -178,6 +178,7 @@ Deno.test("nb clean cleans every notebook it can and names the ones it cannot re
       outputs: [{ output_type: "stream", name: "stdout", text: "1\n" }],
     });
     await Deno.writeTextFile(good, serializeNotebook(executed));
+    assert.equal(await main(["run", "--help"]), 0, "nb run --help shows the usage");
     assert.equal(await main(["clean", bad, good]), 2);
     assert.match(errors.join("\n"), /bad\.ipynb: line 1 column 3: not valid JSON/);
     const cleaned = JSON.parse(await Deno.readTextFile(good));
