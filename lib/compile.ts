@@ -218,8 +218,10 @@ export function compile(model: tf.LayersModel, options: CompileOptions): void {
   // Made last, once everything else is valid, so that a failed compile leaves no optimizer behind.
   const previous = compiledModels.get(model);
   const given = options.optimizer;
+  const tfjsOwned = model as unknown as { optimizer_?: tf.Optimizer; isOptimizerOwned?: boolean };
   const owned = !(typeof given === "object" && given instanceof tf.Optimizer) ||
-    (ownedOptimizers.has(given) && (!previous || previous.optimizer === given));
+    (ownedOptimizers.has(given) && (!previous || previous.optimizer === given)) ||
+    (tfjsOwned.isOptimizerOwned === true && tfjsOwned.optimizer_ === given);
   const optimizer = getOptimizer(given ?? "rmsprop");
   const trainableWeights = [...model.trainableWeights];
   const config = serializeCompile(optimizer, lossSpecs, weights, metricSpecs, outputs);

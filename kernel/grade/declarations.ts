@@ -47,8 +47,19 @@ function patternNames(node: AnyNode, out: string[]): void {
   }
 }
 
+/** Parsed key cells: the same few sources come back for every submission of a batch. */
+const parsed = new Map<string, AnyNode | undefined>();
+
 /** A cell's source (TypeScript) parsed as a module, or undefined when it does not parse. */
 function parseCell(source: string): AnyNode | undefined {
+  if (parsed.has(source)) return parsed.get(source);
+  if (parsed.size >= 256) parsed.clear();
+  const program = parseUncached(source);
+  parsed.set(source, program);
+  return program;
+}
+
+function parseUncached(source: string): AnyNode | undefined {
   try {
     const js = transform(source, {
       transforms: ["typescript"],

@@ -189,11 +189,12 @@ async function gradeOne(submission: Submission, ctx: BatchContext): Promise<Subm
   });
   try {
     await writeSubmissionFiles(contents, scratch);
-    // The release's support files win over a student's copies of them.
-    for (const f of ctx.key.files) {
-      await Deno.copyFile(join(ctx.releaseDir, "student", f), join(scratch, basename(f)));
-    }
+    // The release's support files, beside the notebook as released (a notebook in a subfolder of
+    // the submission too); they win over a student's copies of them.
     const notebookDir = join(scratch, dirname(choice.path));
+    for (const f of ctx.key.files) {
+      await Deno.copyFile(join(ctx.releaseDir, "student", f), join(notebookDir, basename(f)));
+    }
     const permissions = await sandboxPermissions(scratch);
     const { executed, outcome } = await runSubmission(prepared, {
       key: ctx.key,

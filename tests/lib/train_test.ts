@@ -590,6 +590,13 @@ Deno.test("model.dispose() frees the optimizer cl.compile made from a name, as t
   assert.throws(() => cl.compile(model, { optimizer: "adam", loss: "bogus" }), /Unknown loss/);
   model.dispose();
   assert.equal(tf.memory().numTensors, before, "failed compile");
+  // tfjs's own compile("adam") made the model's optimizer: handed to cl.compile, it stays the model's.
+  const viaTfjs = dense();
+  viaTfjs.compile({ optimizer: "adam", loss: "categoricalCrossentropy" });
+  cl.compile(viaTfjs, { optimizer: viaTfjs.optimizer, loss: "categorical_crossentropy" });
+  await cl.fit(viaTfjs, x, y, { verbose: 0 });
+  viaTfjs.dispose();
+  assert.equal(tf.memory().numTensors, before, "tfjs's compile, then cl.compile");
   // An optimizer object stays the caller's, as in tfjs: usable after the model is gone.
   const own = cl.optimizers.Adam();
   const first = dense();

@@ -284,3 +284,23 @@ Deno.test("deno task render stopped by SIGTERM while executing leaves no kernel 
     await c.cleanup();
   }
 });
+
+Deno.test("renderSite() shows a notice's `code` as code on every page and the index", async () => {
+  const c = await course();
+  try {
+    const site = await renderSite([join(c.dir, "lessons")], {
+      outDir: join(c.dir, "web"),
+      execute: false,
+      notice: "Quick run <smoke>: run `deno task course --full` for the rest.",
+    });
+    for (const file of [site.index, site.pages[0].output]) {
+      const html = await Deno.readTextFile(file);
+      assert.match(
+        html,
+        /<p class="cl-notice" role="note">Quick run &lt;smoke&gt;: run <code>deno task course --full<\/code> for the rest\.<\/p>/,
+      );
+    }
+  } finally {
+    await c.cleanup();
+  }
+});
