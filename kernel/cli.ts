@@ -27,9 +27,10 @@ import {
   writeNotebook,
 } from "./notebook.ts";
 import { parseParameter } from "./parameters.ts";
-import { checkNotebooks } from "./check.ts";
+import { checkNotebook } from "./check.ts";
 import { KernelStartError } from "./errors.ts";
 import { enterCallerFolder } from "./caller_folder.ts";
+import { SIGNAL_NUMBERS, stopAllKernels } from "./session/kernels.ts";
 
 /** Thrown for bad command-line usage; the CLI prints it with the usage and exits 2. */
 export class UsageError extends Error {
@@ -154,9 +155,11 @@ async function run(args: string[]): Promise<number> {
   let signalled: Deno.Signal | undefined;
   const listeners = STOP_SIGNALS.map((signal) => {
     const listener = () => {
-      // A second signal while the run winds down ends the process at once (the kernel is
-      // killed with it: it is in this process's group only when started from a terminal).
-      if (signalled) Deno.exit(128 + SIGNAL_NUMBERS[signal]);
+      // A second signal while the run winds down ends the process (and its kernel) at once.
+      if (signalled) {
+        stopAllKernels();
+        Deno.exit(128 + SIGNAL_NUMBERS[signal]);
+      }
       signalled = signal;
       interrupt.abort();
     };
@@ -206,11 +209,6 @@ async function run(args: string[]): Promise<number> {
 const STOP_SIGNALS: Deno.Signal[] = Deno.build.os === "windows"
   ? ["SIGINT"]
   : ["SIGINT", "SIGTERM", "SIGHUP"];
-const SIGNAL_NUMBERS: Record<string, number> = {
-  SIGHUP: 1,
-  SIGINT: 2,
-  SIGTERM: 15,
-};
 
 /** Fail before running when the output cannot be written: a folder, or a folder not creatable. */
 async function checkOutputPath(out: string, given: string | undefined): Promise<void> {
@@ -233,9 +231,19 @@ async function clean(args: string[]): Promise<number> {
   });
   if (positionals.length === 0) throw new UsageError("nb clean needs at least one notebook");
   let dirty = 0;
+  let unreadable = 0;
   for (const path of positionals) {
-    const text = await readNotebookText(path);
-    const nb = parseNotebook(text, path);
+    let text: string, nb;
+    try {
+      text = await readNotebookText(path);
+      nb = parseNotebook(text, path);
+    } catch (e) {
+      if (!(e instanceof NotebookFormatError)) throw e;
+      // Say so and go on with the others.
+      console.error(`error: ${e.message}`);
+      unreadable++;
+      continue;
+    }
     const cleaned = serializeNotebook(cleanNotebook(nb));
     if (cleaned === text) {
       if (!values.check) console.log(`clean: ${path}`);
@@ -248,15 +256,25 @@ async function clean(args: string[]): Promise<number> {
       console.log(`cleaned: ${path}`);
     }
   }
+  if (unreadable > 0) return 2;
   return values.check && dirty > 0 ? 1 : 0;
 }
 
 async function check(args: string[]): Promise<number> {
   const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
   if (positionals.length === 0) throw new UsageError("nb check needs at least one notebook");
-  const reports = await checkNotebooks(positionals);
   let errors = 0;
-  for (const report of reports) {
+  let unreadable = 0;
+  for (const path of positionals) {
+    let report;
+    try {
+      report = await checkNotebook(path);
+    } catch (e) {
+      if (!(e instanceof NotebookFormatError)) throw e;
+      console.error(`error: ${e.message}`);
+      unreadable++;
+      continue;
+    }
     for (const d of report.diagnostics) {
       errors++;
       console.error(d.message);
@@ -264,12 +282,17 @@ async function check(args: string[]): Promise<number> {
     if (report.diagnostics.length === 0) console.log(`ok: ${report.path}`);
   }
   if (errors > 0) console.error(`${errors} type error${errors === 1 ? "" : "s"} found`);
-  return errors > 0 ? 1 : 0;
+  return unreadable > 0 ? 2 : errors > 0 ? 1 : 0;
 }
 
 /** Run the CLI with arguments; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
   const [command, ...rest] = args;
+  // `nb run --help` and the like: the usage, not an unknown-option error.
+  if (command && rest.some((a) => a === "--help" || a === "-h") && !rest.includes("--")) {
+    console.log(USAGE);
+    return 0;
+  }
   try {
     switch (command) {
       case "run":

@@ -22,6 +22,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { type Notebook, writeNotebook } from "./notebook.ts";
 import { renderSite, type SitePage, type SiteResult } from "./render/site.ts";
 import { enterCallerFolder } from "./caller_folder.ts";
+import { exitOnSignals } from "./session/kernels.ts";
 
 /** The project root (the folder holding `deno.json`, above `kernel/`). */
 export const PROJECT_ROOT: string = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -246,5 +247,6 @@ async function main(args: string[]): Promise<number> {
 
 if (import.meta.main) {
   enterCallerFolder();
+  exitOnSignals();
   Deno.exit(await main(Deno.args));
 }

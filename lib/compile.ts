@@ -11,7 +11,7 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
-import { getLoss, type Loss } from "./losses.ts";
+import { getLoss, type Loss, type LossConfig, lossFromConfig } from "./losses.ts";
 import { BoxIoU, getMetric, MeanIoU, type Metric, type MetricSpec } from "./metrics.ts";
 import { getOptimizer } from "./optimizers.ts";
 import { rejectUnknownOptions } from "./_options.ts";
@@ -60,7 +60,8 @@ export interface Compiled {
 /** A compile configuration as saved in `model.json`. */
 export interface SerializedCompile {
   optimizer: { className: string; config: Record<string, unknown> };
-  loss: (string | null)[];
+  /** Keras names, or the class and options of a configurable loss (focal, Huber). */
+  loss: (string | LossConfig | null)[];
   lossWeights: number[];
   metrics: (string | { className: string; options: Record<string, unknown> })[][];
 }
@@ -217,8 +218,10 @@ export function compile(model: tf.LayersModel, options: CompileOptions): void {
   // Made last, once everything else is valid, so that a failed compile leaves no optimizer behind.
   const previous = compiledModels.get(model);
   const given = options.optimizer;
+  const tfjsOwned = model as unknown as { optimizer_?: tf.Optimizer; isOptimizerOwned?: boolean };
   const owned = !(typeof given === "object" && given instanceof tf.Optimizer) ||
-    (ownedOptimizers.has(given) && (!previous || previous.optimizer === given));
+    (ownedOptimizers.has(given) && (!previous || previous.optimizer === given)) ||
+    (tfjsOwned.isOptimizerOwned === true && tfjsOwned.optimizer_ === given);
   const optimizer = getOptimizer(given ?? "rmsprop");
   const trainableWeights = [...model.trainableWeights];
   const config = serializeCompile(optimizer, lossSpecs, weights, metricSpecs, outputs);
@@ -272,7 +275,10 @@ function serializeCompile(
   metricSpecs: MetricSpec[][],
   outputs: CompiledOutput[],
 ): SerializedCompile | null {
-  if (losses.some((l) => typeof l === "function")) return null;
+  const savedLosses = losses.map((l) =>
+    typeof l === "function" ? (l as Partial<Loss>).config ?? undefined : l
+  );
+  if (savedLosses.some((l) => l === undefined)) return null; // a function: cannot be saved
   const metrics = metricSpecs.map((specs, i) =>
     specs.map((spec, j) => serializeMetric(outputs[i].metrics[j], spec))
   );
@@ -282,7 +288,7 @@ function serializeCompile(
       className: optimizer.getClassName(),
       config: optimizer.getConfig() as Record<string, unknown>,
     },
-    loss: losses as (string | null)[],
+    loss: savedLosses as (string | LossConfig | null)[],
     lossWeights,
     metrics: metrics as SerializedCompile["metrics"],
   };
@@ -303,7 +309,7 @@ export function compileFromConfig(model: tf.LayersModel, config: SerializedCompi
   try {
     compile(model, {
       optimizer: optimizer as unknown as tf.Optimizer,
-      loss: config.loss,
+      loss: config.loss.map((l) => (l === null || typeof l === "string" ? l : lossFromConfig(l))),
       lossWeights: config.lossWeights,
       metrics: config.metrics.map((list) => list.map(deserializeMetric)),
     });

@@ -607,6 +607,14 @@ async function fitTensors(
       );
       makeValFeed = () => tensorFeed(vx, vy, 0, vn, valBatch, null);
       validationSamples = vn;
+    } else if (
+      Array.isArray(validationData) && validationData.length > 0 &&
+      validationData.every((v) => v instanceof tf.Tensor)
+    ) {
+      throw new TypeError(
+        `Cannot fit: validationData must be [xVal, yVal], got a list of ${validationData.length} ` +
+          "tensor(s)",
+      );
     } else if (isBatchSource(validationData)) {
       const reader = new SourceReader(validationData);
       readers.push(reader);

@@ -10,7 +10,8 @@
  * @module
  */
 import { basename, dirname, join, relative, resolve } from "node:path";
-import { NotebookFormatError, parseNotebook, writeFileAtomic, writeNotebook } from "../notebook.ts";
+import { NotebookFormatError, writeFileAtomic, writeNotebook } from "../notebook.ts";
+import { parseSubmittedNotebook } from "./intake.ts";
 import { cacheKeyOf, readCached, writeCached } from "./cache.ts";
 import { feedbackHtml } from "./feedback.ts";
 import { type GradingKey, keyHash, readGradingKey, testCells } from "./key.ts";
@@ -166,10 +167,12 @@ async function gradeOne(submission: Submission, ctx: BatchContext): Promise<Subm
   const file = contents.files.find((f) => f.path === choice.path)!;
   let submitted;
   try {
-    submitted = parseNotebook(
+    const parsed = parseSubmittedNotebook(
       new TextDecoder("utf-8", { fatal: true }).decode(file.data),
       choice.path,
     );
+    submitted = parsed.notebook;
+    base.details.push(...parsed.notes);
   } catch (e) {
     const reason = e instanceof NotebookFormatError
       ? e.message
@@ -186,11 +189,12 @@ async function gradeOne(submission: Submission, ctx: BatchContext): Promise<Subm
   });
   try {
     await writeSubmissionFiles(contents, scratch);
-    // The release's support files win over a student's copies of them.
-    for (const f of ctx.key.files) {
-      await Deno.copyFile(join(ctx.releaseDir, "student", f), join(scratch, basename(f)));
-    }
+    // The release's support files, beside the notebook as released (a notebook in a subfolder of
+    // the submission too); they win over a student's copies of them.
     const notebookDir = join(scratch, dirname(choice.path));
+    for (const f of ctx.key.files) {
+      await Deno.copyFile(join(ctx.releaseDir, "student", f), join(notebookDir, basename(f)));
+    }
     const permissions = await sandboxPermissions(scratch);
     const { executed, outcome } = await runSubmission(prepared, {
       key: ctx.key,

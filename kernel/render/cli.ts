@@ -9,6 +9,7 @@ import { relative } from "node:path";
 import { NotebookFormatError } from "../notebook.ts";
 import { ParameterError, parseParameter as parseKernelParameter } from "../parameters.ts";
 import { enterCallerFolder } from "../caller_folder.ts";
+import { exitOnSignals } from "../session/kernels.ts";
 import { type PageProgress, renderSite, SiteInputError, type SiteOptions } from "./site.ts";
 
 const HELP = `Render notebooks as a static HTML course site (works offline, no CDN).
@@ -167,5 +168,6 @@ export async function main(args: string[]): Promise<number> {
 
 if (import.meta.main) {
   enterCallerFolder();
+  exitOnSignals();
   Deno.exit(await main(Deno.args));
 }

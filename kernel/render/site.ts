@@ -11,7 +11,7 @@ import { type AssetNeeds, writeSiteAssets } from "./assets.ts";
 import { ExecutionCache, findProjectRoot } from "./cache.ts";
 import { type ExecutionRequest, kernelExecutor, type NotebookExecutor } from "./execute.ts";
 import type { ProgressEvent } from "../execute.ts";
-import { escapeHtml } from "./html.ts";
+import { escapeHtml, noticeHtml } from "./html.ts";
 import { newMarkdownEnv, renderMarkdown } from "./markdown.ts";
 import { type NavLink, notebookTitle, pageShell, renderNotebookPage } from "./page.ts";
 
@@ -213,7 +213,7 @@ export async function renderIndexPage(
     homeHref: "index.html",
     toc: "",
     main: `<article class="cl-article">${
-      options.notice ? `<p class="cl-notice" role="note">${escapeHtml(options.notice)}</p>` : ""
+      options.notice ? noticeHtml(options.notice) : ""
     }${intro}<ol class="cl-lesson-list">\n${items}\n</ol></article>`,
     needs: options.needs ?? { math: false, plotly: false },
     singleFile: options.singleFile ?? false,

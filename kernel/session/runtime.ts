@@ -249,6 +249,7 @@ function deferredExit(realExit: (code?: number) => never, what: string) {
   };
 }
 
+const hostGone = Deno.exit;
 Object.defineProperty(Deno, "exit", {
   value: deferredExit(Deno.exit, "Deno.exit"),
   writable: true,
@@ -488,10 +489,18 @@ async function finishCell(
 // Keep the event loop alive between cells.
 setInterval(() => {}, 1 << 30);
 // Ctrl-C in a terminal signals the whole process group: the host interrupts the cell (and keeps
-// the kernel when it can); the kernel must not die of the same keypress.
+// the kernel when it can, or stops it); the kernel must not die of the same keypress.
 try {
   Deno.addSignalListener("SIGINT", () => {});
 } catch { /* no signals here (Windows) */ }
+// The host holds this process's stdin open and never writes to it: end of input means the host
+// is gone (killed before it could stop this kernel), so the kernel goes too instead of lingering.
+(async () => {
+  try {
+    for await (const _ of Deno.stdin.readable) { /* nothing is ever sent */ }
+  } catch { /* closed */ }
+  hostGone(0);
+})();
 
 // Offer the API only once this module has finished and the event loop runs: the inspector may
 // dispatch the host's messages inside JavaScript that is running (e.g. within a timer call),

@@ -26,6 +26,7 @@ import {
   frameStart,
 } from "./protocol.ts";
 import { CellSyntaxError, transpileCell, type TranspiledCell } from "./transpile.ts";
+import { runningKernels } from "./kernels.ts";
 
 /** Options of {@linkcode Session.start}. */
 export interface SessionOptions {
@@ -272,7 +273,9 @@ export class Session {
         args,
         cwd: o.cwd,
         env: { ...o.env, NO_COLOR: "1" },
-        stdin: "null",
+        // Never written to: the child exits when it reads end of input, i.e. when this process
+        // is gone without having stopped it (killed), so no kernel outlives its host.
+        stdin: "piped",
         stdout: "piped",
         stderr: "piped",
       }).spawn();
@@ -280,6 +283,7 @@ export class Session {
       throw new KernelStartError(`Cannot start kernel in ${o.cwd}: ${(e as Error).message}`);
     }
     this.#child = child;
+    runningKernels.add(child);
     this.#alive = true;
     this.#deathCause = undefined;
     this.#exitRequest = undefined;
@@ -289,6 +293,7 @@ export class Session {
     this.#nonce = randomHex(8);
     this.#enterName = `__convlabCell_${randomHex(6)}`;
     this.#died = child.status.then((status) => {
+      runningKernels.delete(child);
       this.#alive = false;
       this.#deathCause = this.#describeDeath(status);
       this.#cdp?.close();
@@ -654,6 +659,10 @@ export class Session {
           "its state";
       }
     }
+    if (!this.#alive) {
+      // E.g. Ctrl-C in a terminal, which signals the kernel as well as this process.
+      return `${what}; the kernel stopped too (${this.#deathCause}) and its state is lost`;
+    }
     const cause = `${what} and could not be stopped (it never yields, e.g. an infinite loop), ` +
       "so the kernel was stopped and its state is lost";
     await this.#kill(cause);
@@ -964,7 +973,10 @@ export class Session {
       } catch { /* already gone */ }
     }
     this.#cdp?.close();
-    if (this.#child) await this.#died;
+    if (this.#child) {
+      await this.#died;
+      await this.#child.stdin.close().catch(() => {});
+    }
     await Promise.all(this.#pipes);
     if (this.#cdp) await this.#cdp.closed;
     this.#cdp = undefined;

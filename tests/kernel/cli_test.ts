@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { serializeNotebook } from "../../kernel/notebook.ts";
+import { main } from "../../kernel/cli.ts";
 import { notebookOf, processesIn, ROOT } from "./_helpers.ts";
 
 async function nb(args: string[], cwd = ROOT, env: Record<string, string> = {}) {
@@ -158,6 +159,34 @@ Deno.test("nb run stopped by SIGTERM interrupts the cell, writes what ran and le
     assert.deepEqual(processesIn(dir), [], "a kernel process is still running");
   } finally {
     for (const pid of processesIn(dir)) Deno.kill(pid, "SIGKILL"); // never leave one spinning
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("nb clean cleans every notebook it can and names the ones it cannot read", async () => {
+  const dir = await Deno.makeTempDir();
+  const errors: string[] = [];
+  const originalError = console.error, originalLog = console.log;
+  console.error = (...args: unknown[]) => errors.push(args.join(" "));
+  console.log = () => {};
+  try {
+    const bad = join(dir, "bad.ipynb"), good = join(dir, "good.ipynb");
+    await Deno.writeTextFile(bad, "{ not json");
+    const executed = notebookOf("1");
+    Object.assign(executed.cells[0], {
+      execution_count: 1,
+      outputs: [{ output_type: "stream", name: "stdout", text: "1\n" }],
+    });
+    await Deno.writeTextFile(good, serializeNotebook(executed));
+    assert.equal(await main(["run", "--help"]), 0, "nb run --help shows the usage");
+    assert.equal(await main(["clean", bad, good]), 2);
+    assert.match(errors.join("\n"), /bad\.ipynb: line 1 column 3: not valid JSON/);
+    const cleaned = JSON.parse(await Deno.readTextFile(good));
+    assert.deepEqual([cleaned.cells[0].outputs, cleaned.cells[0].execution_count], [[], null]);
+    assert.equal(await Deno.readTextFile(bad), "{ not json");
+  } finally {
+    console.error = originalError;
+    console.log = originalLog;
     await Deno.remove(dir, { recursive: true });
   }
 });

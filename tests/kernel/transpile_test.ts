@@ -37,6 +37,23 @@ Deno.test("transpileCell() maps positions back into the cell's TypeScript source
   });
 });
 
+Deno.test("transpileCell() maps columns on lines where type stripping inserts code", () => {
+  for (
+    const source of [
+      "enum E { A = 1, B } const r: any = E; r.C.boom",
+      "class C { constructor(public readonly q: string) {} } const c: any = new C('x'); c.n.boom",
+      "class D { constructor(private p: number) {} }; const d: { x?: any } = {}; d.x.boom",
+    ]
+  ) {
+    const cell = transpileCell(source);
+    const at = cell.code.lastIndexOf("boom") + 1;
+    assert.deepEqual(cell.originalPosition(1, at), {
+      line: 1,
+      column: source.lastIndexOf("boom") + 1,
+    }, source);
+  }
+});
+
 Deno.test("transpileCell() reports a syntax error with the line and column in the cell", () => {
   const error = assert.throws(
     () => transpileCell("let ok = 1;\nlet x = ;"),

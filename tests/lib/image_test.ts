@@ -498,3 +498,12 @@ Deno.test("image functions reject options they do not know (Keras/OpenCV spellin
   );
   img.dispose();
 });
+
+Deno.test("overlay() takes an RGBA picture (a PNG with alpha) and a Grad-CAM batch of one", async () => {
+  const rgba = tf.fill([6, 6, 4], 255, "int32") as tf.Tensor3D;
+  const heat = tf.tensor3d([[[0, 1], [1, 0]]]); // [1, 2, 2]: gradCam's heatmap of a one-image batch
+  const out = await noLeak(() => image.overlay(heat, rgba, { alpha: 0 }));
+  assert.deepEqual(out.shape, [6, 6, 3]);
+  assert.ok((await out.data()).every((v) => Math.abs(v - 1) < 1e-6), "alpha 0 is the picture");
+  tf.dispose([rgba, heat, out]);
+});

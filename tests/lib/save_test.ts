@@ -238,3 +238,33 @@ Deno.test("saveModel() and loadModel() say so when the path is a file, not a mod
     model.dispose();
   });
 });
+
+Deno.test("a model compiled with a focal loss (its gamma and alpha) or Huber's delta loads compiled alike", async () => {
+  await withTempDir(async (dir) => {
+    const model = tf.sequential({
+      layers: [tf.layers.dense({ units: 3, inputShape: [2], activation: "softmax" })],
+    });
+    const x = tf.tensor2d([[1, 2], [3, -1]]);
+    const y = tf.tensor2d([[1, 0, 0], [0, 0, 1]]);
+    for (
+      const loss of [
+        cl.losses.categoricalFocalCrossentropy({ gamma: 3, alpha: 0.5 }),
+        cl.losses.binaryFocalCrossentropy({ gamma: 1, applyClassBalancing: true }),
+        cl.losses.huber(0.3),
+      ]
+    ) {
+      cl.compile(model, { optimizer: "adam", loss, metrics: ["accuracy"] });
+      await cl.saveModel(model, `${dir}/m`);
+      const loaded = await cl.loadModel(`${dir}/m`);
+      const [a, b] = [
+        await cl.evaluate(model, x, y, { returnDict: true }),
+        await cl.evaluate(loaded, x, y, { returnDict: true }),
+      ] as Record<string, number>[];
+      assert.deepEqual(Object.keys(b), ["loss", "accuracy"], loss.name);
+      assert.ok(Math.abs(a.loss - b.loss) < 1e-6, `${loss.name}: ${a.loss} vs ${b.loss}`);
+      loaded.dispose();
+    }
+    tf.dispose([x, y]);
+    model.dispose();
+  });
+});

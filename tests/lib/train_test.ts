@@ -605,6 +605,13 @@ Deno.test("model.dispose() frees the optimizer cl.compile made from a name, as t
   assert.throws(() => cl.compile(model, { optimizer: "adam", loss: "bogus" }), /Unknown loss/);
   model.dispose();
   assert.equal(tf.memory().numTensors, before, "failed compile");
+  // tfjs's own compile("adam") made the model's optimizer: handed to cl.compile, it stays the model's.
+  const viaTfjs = dense();
+  viaTfjs.compile({ optimizer: "adam", loss: "categoricalCrossentropy" });
+  cl.compile(viaTfjs, { optimizer: viaTfjs.optimizer, loss: "categorical_crossentropy" });
+  await cl.fit(viaTfjs, x, y, { verbose: 0 });
+  viaTfjs.dispose();
+  assert.equal(tf.memory().numTensors, before, "tfjs's compile, then cl.compile");
   // An optimizer object stays the caller's, as in tfjs: usable after the model is gone.
   const own = cl.optimizers.Adam();
   const first = dense();
@@ -614,4 +621,34 @@ Deno.test("model.dispose() frees the optimizer cl.compile made from a name, as t
   assert.ok(tf.memory().numTensors > before, "the caller's optimizer keeps its state");
   own.dispose();
   tf.dispose([x, y]);
+});
+
+Deno.test("fit() names disposed data and a validationData that is not [xVal, yVal]", async () => {
+  const model = fixedSoftmax([0, 0]);
+  cl.compile(model, { loss: "categorical_crossentropy" });
+  const x = tf.zeros([4, 2]);
+  const y = tf.oneHot(tf.tensor1d([0, 1, 0, 1], "int32"), 2);
+  await assert.rejects(
+    cl.fit(model, x, y, { verbose: 0, validationData: [x] as never }),
+    /validationData must be \[xVal, yVal\], got a list of 1 tensor/,
+  );
+  const gone = tf.zeros([4, 2]);
+  gone.dispose();
+  await assert.rejects(cl.fit(model, gone, y, { verbose: 0 }), /the x tensor has been disposed/);
+  await assert.rejects(cl.predict(model, gone), /the x tensor has been disposed/);
+  tf.dispose([x, y]);
+  model.dispose();
+});
+
+Deno.test("predict() on one image without the batch axis says to add the batch axis", async () => {
+  const model = cl.models.lenet5();
+  const one = tf.zeros([28, 28, 1]);
+  await assert.rejects(
+    cl.predict(model, one),
+    /expects shape \[batch, 28, 28, 1\], got \[28, 28, 1\] \(one sample\? add the batch axis: x\.expandDims\(0\)\)/,
+  );
+  const noChannel = tf.zeros([5, 28, 28]);
+  await assert.rejects(cl.predict(model, noChannel), /add the channel axis/);
+  tf.dispose([one, noChannel]);
+  model.dispose();
 });

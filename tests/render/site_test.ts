@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { type Notebook, writeNotebook } from "../../kernel/notebook.ts";
 import { findNotebooks, renderSite, SiteInputError } from "../../kernel/render/mod.ts";
 import { main } from "../../kernel/render/cli.ts";
+import { processesIn } from "../kernel/_helpers.ts";
 
 const fixtures = fileURLToPath(new URL("../fixtures/render/", import.meta.url));
 
@@ -236,6 +237,68 @@ Deno.test("renderSite() links pages whose file names hold #, ? or spaces so the 
         const target = new URL(href.replaceAll("&amp;", "&"), `file://${join(c.dir, "web")}/`);
         await Deno.stat(target); // throws if the link does not resolve to a file
       }
+    }
+  } finally {
+    await c.cleanup();
+  }
+});
+
+Deno.test("deno task render stopped by SIGTERM while executing leaves no kernel behind", async () => {
+  const c = await course();
+  try {
+    const busy = join(c.dir, "busy.ipynb");
+    await writeNotebook(busy, {
+      nbformat: 4,
+      nbformat_minor: 5,
+      metadata: {},
+      cells: [{
+        cell_type: "code",
+        metadata: {},
+        source: "while (true) {}",
+        outputs: [],
+        execution_count: null,
+      }],
+    });
+    const root = fileURLToPath(new URL("../../", import.meta.url));
+    const host = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "kernel/render/cli.ts", busy, "--out", join(c.dir, "web"), "--no-cache"],
+      cwd: root,
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    const kernels = () => processesIn(c.dir);
+    const deadline = performance.now() + 30_000;
+    while (kernels().length === 0 && performance.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(kernels().length, 1, "the kernel never started");
+    host.kill("SIGTERM");
+    assert.equal((await host.status).code, 143);
+    const gone = performance.now() + 5_000; // SIGKILL is delivered, not waited for
+    while (kernels().length > 0 && performance.now() < gone) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.deepEqual(kernels(), [], "a kernel outlived the render");
+  } finally {
+    for (const pid of processesIn(c.dir)) Deno.kill(pid, "SIGKILL");
+    await c.cleanup();
+  }
+});
+
+Deno.test("renderSite() shows a notice's `code` as code on every page and the index", async () => {
+  const c = await course();
+  try {
+    const site = await renderSite([join(c.dir, "lessons")], {
+      outDir: join(c.dir, "web"),
+      execute: false,
+      notice: "Quick run <smoke>: run `deno task course --full` for the rest.",
+    });
+    for (const file of [site.index, site.pages[0].output]) {
+      const html = await Deno.readTextFile(file);
+      assert.match(
+        html,
+        /<p class="cl-notice" role="note">Quick run &lt;smoke&gt;: run <code>deno task course --full<\/code> for the rest\.<\/p>/,
+      );
     }
   } finally {
     await c.cleanup();
