@@ -22,9 +22,10 @@ import type { ImageDataset } from "./dataset.ts";
 import { ChecksumError } from "./errors.ts";
 import { findOrFetch } from "./fetch.ts";
 import { manifestEntry } from "./manifest.ts";
-import type { LoadOptions } from "./mnist.ts";
+import { LOAD_OPTION_NAMES, type LoadOptions } from "./mnist.ts";
 import { currentSeed, randomStream } from "../random.ts";
-import { stratifiedSample, subsetSizes } from "./subset.ts";
+import { checkedSeed, stratifiedSample, subsetSizes } from "./subset.ts";
+import { rejectUnknownOptions } from "../_options.ts";
 
 /** CIFAR-10's class names, as in its `batches.meta.txt`. */
 export const CIFAR10_CLASSES: string[] = [
@@ -77,6 +78,7 @@ const SHAPE: [number, number, number] = [32, 32, 3];
  * ```
  */
 export async function cifar10(options: Cifar10Options = {}): Promise<ImageDataset> {
+  rejectUnknownOptions("Cannot load CIFAR-10", options, [...LOAD_OPTION_NAMES, "standinSeed"]);
   const source = options.source ?? "auto";
   if (!["auto", "full", "standin"].includes(source)) {
     throw new RangeError(
@@ -84,6 +86,7 @@ export async function cifar10(options: Cifar10Options = {}): Promise<ImageDatase
     );
   }
   subsetSizes(options.subset); // validate before any work
+  checkedSeed(options.seed, "Cannot load CIFAR-10");
   if (source !== "standin") {
     const real = await loadArchive(options, source === "full");
     if (real) {

@@ -11,7 +11,9 @@
 import { tf } from "../backend.ts";
 import { DISPLAY, type MimeBundle } from "../display.ts";
 import { randomStream } from "../random.ts";
+import { rejectUnknownOptions } from "../_options.ts";
 import { formatCount } from "./files.ts";
+import { checkedSeed } from "./subset.ts";
 
 /** Which data a loader used. */
 export type DataSource = "full" | "embedded" | "standin";
@@ -240,12 +242,19 @@ export class ImageDataset {
     if (split !== "train" && split !== "test") {
       throw new RangeError(`Cannot make batches: split must be "train" or "test", got "${split}"`);
     }
+    rejectUnknownOptions("Cannot make batches", options, [
+      "batchSize",
+      "shuffle",
+      "seed",
+      "dropRemainder",
+    ]);
     const batchSize = options.batchSize ?? 32;
     if (!Number.isInteger(batchSize) || batchSize <= 0) {
       throw new RangeError(
         `Cannot make batches: batchSize must be a positive integer, got ${batchSize}`,
       );
     }
+    checkedSeed(options.seed, "Cannot make batches");
     const n = this.count(split);
     const shuffle = options.shuffle ?? split === "train";
     const length = this.batchCount(split, batchSize, options.dropRemainder ?? false);

@@ -15,8 +15,10 @@ import { DISPLAY, type MimeBundle } from "../display.ts";
 import { decodeImage } from "../image/codec.ts";
 import { resize, type ResizeMethod } from "../image/resize.ts";
 import { currentSeed, randomStream } from "../random.ts";
+import { rejectUnknownOptions } from "../_options.ts";
 import { DatasetFormatError } from "./errors.ts";
 import { formatCount } from "./files.ts";
+import { checkedSeed } from "./subset.ts";
 
 /** Options of {@link imageFolder}, as Keras's `image_dataset_from_directory`. */
 export interface ImageFolderOptions {
@@ -66,6 +68,24 @@ export interface FolderBatch {
 }
 
 const IMAGE_EXTENSIONS = [".png", ".jpg", ".jpeg"];
+/** Every option {@link imageFolder} knows (the keys of {@link ImageFolderOptions}). */
+const OPTION_NAMES: (keyof ImageFolderOptions)[] = [
+  "labels",
+  "labelMode",
+  "classNames",
+  "colorMode",
+  "batchSize",
+  "imageSize",
+  "shuffle",
+  "seed",
+  "validationSplit",
+  "subset",
+  "interpolation",
+  "cropToAspectRatio",
+  "normalize",
+  "followLinks",
+  "quiet",
+];
 const CHANNELS = { rgb: 3, grayscale: 1, rgba: 4 } as const;
 
 /**
@@ -378,6 +398,13 @@ export async function imageFolder(
     });
   if (o.validationSplit === undefined) return make("all", order);
   const validationCount = Math.floor(o.validationSplit * files.length);
+  // (validationSplit < 1 always leaves training images.)
+  if (validationCount === 0) {
+    throw new RangeError(
+      `${what}: validationSplit ${o.validationSplit} of ${files.length} images leaves no ` +
+        `validation images`,
+    );
+  }
   const training = make("training", order.slice(0, files.length - validationCount));
   const validation = make("validation", order.slice(files.length - validationCount));
   const say = (d: ImageFolderDataset) => {
@@ -404,6 +431,7 @@ type CheckedOptions =
   };
 
 function checkOptions(options: ImageFolderOptions, what: string): CheckedOptions {
+  rejectUnknownOptions(what, options, OPTION_NAMES);
   const labels = options.labels === undefined ? "inferred" : options.labels;
   const labelMode = labels === null
     ? null
@@ -473,7 +501,7 @@ function checkOptions(options: ImageFolderOptions, what: string): CheckedOptions
     batchSize,
     imageSize: [imageSize[0], imageSize[1]],
     shuffle: options.shuffle ?? true,
-    seed: options.seed ?? currentSeed(),
+    seed: checkedSeed(options.seed, what) ?? currentSeed(),
     validationSplit,
     subset,
     interpolation: options.interpolation ?? "bilinear",

@@ -17,6 +17,7 @@ import { readMaybeGzip } from "./files.ts";
 import { type CacheOptions, findOrFetch } from "./fetch.ts";
 import { expectUint8, parseIdx } from "./idx.ts";
 import { manifestEntry, type ManifestFile, verifyFile } from "./manifest.ts";
+import { rejectUnknownOptions } from "../_options.ts";
 
 /** MNIST's class names (the digits). */
 export const MNIST_CLASSES: string[] = Array.from({ length: 10 }, (_, i) => String(i));
@@ -46,6 +47,21 @@ export interface LoadOptions extends TensorOptions, SubsetOptions, CacheOptions 
   /** Do not print the one-line summary of which data was loaded (default false). */
   quiet?: boolean;
 }
+
+/** The names of {@link LoadOptions} (and `source`), for checking options objects. */
+export const LOAD_OPTION_NAMES: readonly string[] = [
+  "source",
+  "normalize",
+  "oneHot",
+  "flatten",
+  "subset",
+  "seed",
+  "cacheDir",
+  "download",
+  "mirror",
+  "onProgress",
+  "quiet",
+];
 
 /** Options of {@link mnist}. */
 export interface MnistOptions extends LoadOptions {
@@ -96,6 +112,7 @@ const FASHION_META = {
  * ```
  */
 export async function mnist(options: MnistOptions = {}): Promise<ImageDataset> {
+  rejectUnknownOptions("Cannot load MNIST", options, LOAD_OPTION_NAMES);
   const source = options.source ?? "auto";
   if (!["auto", "full", "embedded"].includes(source)) {
     throw new RangeError(
@@ -138,6 +155,7 @@ export async function mnist(options: MnistOptions = {}): Promise<ImageDataset> {
  * ```
  */
 export async function fashionMnist(options: FashionMnistOptions = {}): Promise<ImageDataset> {
+  rejectUnknownOptions("Cannot load Fashion-MNIST", options, LOAD_OPTION_NAMES);
   const source = options.source ?? "auto";
   if (!["auto", "full"].includes(source)) {
     throw new RangeError(

@@ -71,7 +71,21 @@ export function subsetSizes(
   subset: SubsetOptions["subset"],
 ): { train?: number; test?: number } {
   if (subset === undefined) return {};
+  if (typeof subset !== "number" && (typeof subset !== "object" || subset === null)) {
+    throw new RangeError(
+      `Cannot take a subset: subset must be a number or {train, test}, got ${
+        JSON.stringify(subset)
+      }`,
+    );
+  }
   const sizes = typeof subset === "number" ? { train: subset, test: subset } : subset;
+  for (const split of Object.keys(sizes)) {
+    if (split !== "train" && split !== "test") {
+      throw new RangeError(
+        `Cannot take a subset: subset has an unknown split "${split}" (use train and test)`,
+      );
+    }
+  }
   for (const [split, size] of Object.entries(sizes)) {
     if (size !== undefined && (!Number.isInteger(size) || size <= 0)) {
       throw new RangeError(
@@ -80,6 +94,21 @@ export function subsetSizes(
     }
   }
   return sizes;
+}
+
+/**
+ * The `seed` option, checked: a non-negative integer as `cl.seed` takes, or undefined.
+ *
+ * @param seed The option's value.
+ * @param what The start of the error message, e.g. "Cannot load MNIST".
+ * @throws {RangeError} For anything else.
+ */
+export function checkedSeed(seed: unknown, what: string): number | undefined {
+  if (seed === undefined) return undefined;
+  if (typeof seed !== "number" || !Number.isInteger(seed) || seed < 0) {
+    throw new RangeError(`${what}: seed must be a non-negative integer, got ${seed}`);
+  }
+  return seed;
 }
 
 /**
@@ -95,7 +124,7 @@ export function applySubset(
   options: SubsetOptions,
 ): { train: ImageSplit; test: ImageSplit; seed?: number } {
   const sizes = subsetSizes(options.subset);
-  const seed = options.seed ?? currentSeed();
+  const seed = checkedSeed(options.seed, "Cannot take a subset") ?? currentSeed();
   let drawn = false;
   const pick = (split: ImageSplit, size: number | undefined, part: string) => {
     if (size === undefined || size >= split.labels.length) return split;

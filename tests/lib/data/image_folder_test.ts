@@ -173,6 +173,20 @@ Deno.test("imageFolder() explains a missing folder, no classes, no images and ba
   await assert.rejects(() => imageFolder(dir.path, { imageSize: [0, 5] }), /imageSize must be/);
 });
 
+Deno.test("imageFolder() refuses Keras's snake_case options and a split that leaves no validation images", async () => {
+  await using dir = await tempDir();
+  await makeFolder(dir.path, 2); // 4 images
+  await assert.rejects(
+    // deno-lint-ignore no-explicit-any
+    () => imageFolder(dir.path, { image_size: [8, 8], quiet: true } as any),
+    /unknown option "image_size" \(options are camelCase: imageSize\)/,
+  );
+  await assert.rejects(
+    () => imageFolder(dir.path, { validationSplit: 0.1, subset: "both", seed: 1, quiet: true }),
+    /validationSplit 0\.1 of 4 images leaves no validation images/,
+  );
+});
+
 Deno.test("imageFolder() resizes as TF2's tf.image.resize (bilinear and bicubic)", async () => {
   await using dir = await tempDir();
   await Deno.mkdir(join(dir.path, "a"));

@@ -211,6 +211,43 @@ Deno.test("mnist() and fashionMnist() reject bad options with RangeError", async
   );
 });
 
+Deno.test("dataset loaders reject unknown options, naming the camelCase one for Keras's snake_case", async () => {
+  // deno-lint-ignore no-explicit-any
+  const loose = (o: Record<string, unknown>) => o as any;
+  await assert.rejects(
+    () => cl.datasets.mnist(loose({ one_hot: true, quiet: true })),
+    /Cannot load MNIST: unknown option "one_hot" \(options are camelCase: oneHot\)/,
+  );
+  await assert.rejects(
+    () => cl.datasets.fashionMnist(loose({ normalise: false, quiet: true })),
+    /Cannot load Fashion-MNIST: unknown option "normalise" \(known: .*normalize/,
+  );
+  await assert.rejects(
+    () => cl.datasets.cifar10(loose({ standin_seed: 2, subset: 10, quiet: true })),
+    /unknown option "standin_seed" \(options are camelCase: standinSeed\)/,
+  );
+  await assert.rejects(
+    () => cl.datasets.mnist(loose({ subset: { train: 10, tests: 5 }, quiet: true })),
+    /subset has an unknown split "tests" \(use train and test\)/,
+  );
+  await assert.rejects(
+    () => cl.datasets.mnist(loose({ subset: "100", quiet: true })),
+    /subset must be a number or \{train, test\}, got "100"/,
+  );
+  for (const seed of [-1, 1.5]) {
+    await assert.rejects(
+      () => cl.datasets.mnist({ subset: 10, seed, quiet: true }),
+      new RegExp(`seed must be a non-negative integer, got ${seed}`),
+    );
+  }
+  const data = await cl.datasets.mnist({ source: "embedded", subset: 20, quiet: true });
+  assert.throws(
+    () => data.batches("train", loose({ batch_size: 8 })),
+    /Cannot make batches: unknown option "batch_size" \(options are camelCase: batchSize\)/,
+  );
+  data.dispose();
+});
+
 Deno.test({
   name: "fashionMnist() loads the full real set from Debian's dataset-fashion-mnist",
   ...skipUnless(hasDebianFashionMnist(), "Debian dataset-fashion-mnist is not installed"),
