@@ -10,7 +10,7 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { displayable, inNotebook, show } from "../display.ts";
 import { ChecksumError } from "./errors.ts";
-import { formatBytes } from "./files.ts";
+import { formatBytes, formatCount } from "./files.ts";
 import type { ManifestFile } from "./manifest.ts";
 
 /** Progress of one file's download. */
@@ -147,8 +147,23 @@ async function fetchTo(
   const maxSize = Math.max(file.size, ...(file.alternates ?? []).map((a) => a.size));
   let received = 0;
   const out = await Deno.open(temp, { write: true, createNew: true });
+  const body = response.body.getReader();
   try {
-    for await (const chunk of response.body) {
+    for (;;) {
+      let next: ReadableStreamReadResult<Uint8Array>;
+      try {
+        next = await body.read();
+      } catch (error) {
+        if (signal?.aborted) throw error;
+        // Not "offline": the server answered, then the transfer broke off.
+        throw new Error(
+          `the connection dropped after ${formatCount(received)} of ${
+            formatCount(file.size)
+          } bytes (${(error as Error).message}); try again`,
+        );
+      }
+      if (next.done) break;
+      const chunk = next.value;
       received += chunk.length;
       if (received > maxSize) {
         throw new Error(`server sent more than the ${file.size} bytes of ${file.name}`);
@@ -162,6 +177,8 @@ async function fetchTo(
     await out.sync();
   } finally {
     out.close();
+    // Stops the transfer when it ended in an error (too many bytes, a failed write).
+    await body.cancel().catch(() => {});
   }
   const sha256 = hash.digest("hex");
   // A known repackaged copy (e.g. Debian's, served by a course mirror) is as good.

@@ -89,6 +89,37 @@ Deno.test("downloadFile() reports a connection that ends early", async () => {
   assert.deepEqual([...Deno.readDirSync(dir.path)], []);
 });
 
+Deno.test("downloadFile() reports a transfer cut off mid-body as dropped (not offline) and keeps no part", async () => {
+  // A raw server that promises the whole file, sends a quarter of it and hangs up.
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  const serving = (async () => {
+    for await (const conn of listener) {
+      await conn.read(new Uint8Array(4096));
+      const head = `HTTP/1.1 200 OK\r\nContent-Length: ${payload.length}\r\n\r\n`;
+      await conn.write(new TextEncoder().encode(head));
+      await conn.write(payload.subarray(0, 50_000));
+      conn.close();
+    }
+  })();
+  await using dir = await tempDir();
+  const file = manifestFile("blob.bin", payload, [`http://127.0.0.1:${port}/blob.bin`]);
+  try {
+    await assert.rejects(
+      () => downloadFile(file, dir.path, { onProgress() {}, mirror: "" }),
+      (e: Error) => {
+        assert.match(e.message, /blob\.bin: the connection dropped after \d[\d,]* of 200,000 bytes/);
+        assert.doesNotMatch(e.message, /offline/);
+        return true;
+      },
+    );
+    assert.deepEqual([...Deno.readDirSync(dir.path)], [], "no partial file is left");
+  } finally {
+    listener.close();
+    await serving.catch(() => {});
+  }
+});
+
 Deno.test("fetchDataset() offline: the error names the URLs to fetch and the cache folder", async () => {
   // A port that refuses connections: listen, note it, close.
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
