@@ -265,6 +265,38 @@ async function pool<T, R>(items: T[], jobs: number, fn: (item: T) => Promise<R>)
   return results;
 }
 
+/**
+ * The reports of a `--student` run: this run's results, and the earlier results in `out` of the
+ * other students whose submissions are still there (graded with the same key and settings), so
+ * that re-grading one student updates the class's reports instead of replacing them.
+ */
+async function withEarlierResults(
+  out: string,
+  grades: GradesFile,
+  everyone: Submission[],
+): Promise<GradesFile> {
+  let earlier: GradesFile;
+  try {
+    earlier = JSON.parse(await Deno.readTextFile(join(out, "grades.json")));
+  } catch {
+    return grades;
+  }
+  if (
+    earlier?.format !== GRADES_FORMAT || earlier.keySha256 !== grades.keySha256 ||
+    earlier.shard !== grades.shard || !Array.isArray(earlier.students) ||
+    JSON.stringify(earlier.settings) !== JSON.stringify(grades.settings)
+  ) return grades;
+  const present = new Set(everyone.map((s) => s.student));
+  const regraded = new Set(grades.students.map((s) => s.student));
+  const kept = earlier.students.filter((s) => present.has(s.student) && !regraded.has(s.student));
+  return {
+    ...grades,
+    students: [...kept, ...grades.students].sort((a, b) =>
+      a.student < b.student ? -1 : a.student > b.student ? 1 : 0
+    ),
+  };
+}
+
 /** Write `grades.json`, `grades.csv`, `grades_canvas.csv` and `summary.html`. */
 export async function writeReports(
   out: string,
@@ -280,6 +312,9 @@ export async function writeReports(
 
 /**
  * Grade every submission (or one shard, or some students) and write the reports.
+ *
+ * With `students`, only those are graded, and the reports in `out` keep the other students'
+ * earlier results (same key and settings); the returned file holds this run's results.
  *
  * @throws {GradeError} when the release cannot be read or a `--student` is unknown.
  * @example
@@ -324,6 +359,7 @@ export async function gradeAssignment(options: GradeOptions): Promise<GradesFile
     throw new GradeError((e as Error).message);
   }
   let submissions = found.submissions;
+  const everyone = options.shard ? await selectShard(submissions, options.shard) : submissions;
   const skipped: SkippedEntry[] = found.skipped;
   if (options.students?.length) {
     const known = new Set(submissions.map((s) => s.student));
@@ -381,7 +417,11 @@ export async function gradeAssignment(options: GradeOptions): Promise<GradesFile
     students: results,
     skipped,
   };
-  await writeReports(out, grades, options.canvasColumn);
+  await writeReports(
+    out,
+    options.students?.length ? await withEarlierResults(out, grades, everyone) : grades,
+    options.canvasColumn,
+  );
   return grades;
 }
 
