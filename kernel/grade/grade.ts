@@ -41,6 +41,7 @@ import {
   writeSubmissionFiles,
 } from "./submissions.ts";
 import { summaryHtml } from "./summary.ts";
+import { sha256Hex } from "./nbgrader.ts";
 
 /** Default limits, when neither the command line nor the key sets them. */
 export const GRADE_DEFAULTS = { timeout: 60, notebookTimeout: 600, memoryMb: 2048 } as const;
@@ -251,6 +252,27 @@ async function gradeSafely(submission: Submission, ctx: BatchContext): Promise<S
   }
 }
 
+/**
+ * The hash of what a grade depends on in the release: the key and the support files' bytes (a
+ * test card redrawn under the same name must not leave results cached).
+ */
+async function releaseHash(key: GradingKey, releaseDir: string): Promise<string> {
+  if (key.files.length === 0) return await keyHash(key);
+  const parts = [await keyHash(key)];
+  for (const f of key.files) {
+    let data: Uint8Array;
+    try {
+      data = await Deno.readFile(join(releaseDir, "student", f));
+    } catch (e) {
+      throw new GradeError(
+        `the release's support file ${f} cannot be read: ${(e as Error).message}`,
+      );
+    }
+    parts.push(`${f}\0${await sha256Hex(data)}`);
+  }
+  return await sha256Hex(parts.join("\n"));
+}
+
 /** Run `fn` over `items` with at most `jobs` at once, results in input order. */
 async function pool<T, R>(items: T[], jobs: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length);
@@ -377,7 +399,7 @@ export async function gradeAssignment(options: GradeOptions): Promise<GradesFile
   const ctx: BatchContext = {
     key,
     keyFile,
-    keySha256: await keyHash(key),
+    keySha256: await releaseHash(key, releaseDir),
     releaseDir,
     out,
     settings,
