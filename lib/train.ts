@@ -130,8 +130,8 @@ async function checkTargets(
         );
       }
       if (classes !== null && y.size > 0) {
-        const [lo, hi] = await tf.tidy(() => tf.stack([tf.min(y), tf.max(y)])).data()
-          .then((d) => [d[0], d[1]]);
+        const range = tf.tidy(() => tf.stack([tf.min(y), tf.max(y)]));
+        const [lo, hi] = await range.data().finally(() => range.dispose());
         if (lo < 0 || hi >= classes) {
           throw new RangeError(
             `Cannot ${action}: labels${name} must be in [0, ${classes - 1}], got values from ` +

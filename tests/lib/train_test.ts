@@ -206,6 +206,21 @@ Deno.test("fit(), evaluate() and predict() leave no tensors behind", async () =>
   model.dispose();
 });
 
+Deno.test("fit() and evaluate() with sparse integer labels leave no tensors behind", async () => {
+  // sparse_categorical_crossentropy checks the labels' range before running: that check too.
+  const { x, y, labels } = blobs(60, 6);
+  const model = mlp();
+  cl.compile(model, { optimizer: "adam", loss: "sparse_categorical_crossentropy" });
+  await cl.fit(model, x, labels, { epochs: 1, verbose: 0 });
+  const before = tf.memory().numTensors;
+  await cl.fit(model, x, labels, { epochs: 1, batchSize: 16, verbose: 0 });
+  assert.equal(tf.memory().numTensors, before, "fit");
+  await cl.evaluate(model, x, labels, { batchSize: 16 });
+  assert.equal(tf.memory().numTensors, before, "evaluate");
+  tf.dispose([x, y, labels]);
+  model.dispose();
+});
+
 Deno.test("predict() runs in inference mode and batches give the same result as one call", async () => {
   const model = mlp();
   const x = tf.randomNormal([20, 2], 0, 1, "float32", 9);
