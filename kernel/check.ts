@@ -13,10 +13,9 @@
  */
 import { basename, dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { transform } from "sucrase";
-import { parse as parseJs } from "acorn";
 import { cellTags, type Notebook, readNotebook } from "./notebook.ts";
 import { SKIP_EXECUTION_TAG } from "./execute.ts";
+import { CellSyntaxError, topLevelDeclarations, transpileCell } from "./session/transpile.ts";
 
 /** One type error, placed in the notebook. */
 export interface CheckDiagnostic {
@@ -43,59 +42,17 @@ interface LineOrigin {
   line: number;
 }
 
-// deno-lint-ignore no-explicit-any
-type AnyNode = any;
-
 const IMPORT_START = /^\s*import\s+(?:type\s+)?(?:[\w$*{]|["'])/;
 
 /** Top-level names a cell declares (values and types), for spotting re-declarations. */
 function declaredNames(source: string): Set<string> {
-  const names = new Set<string>();
+  const names = new Set(topLevelDeclarations(source).keys());
   for (
     const m of source.matchAll(
       /^\s*(?:export\s+)?(?:declare\s+)?(?:type|interface)\s+([A-Za-z_$][\w$]*)/gm,
     )
   ) {
     names.add(m[1]);
-  }
-  let js: string;
-  try {
-    js = transform(source, {
-      transforms: ["typescript"],
-      keepUnusedImports: true,
-      disableESTransforms: true,
-    }).code;
-  } catch {
-    return names;
-  }
-  let program: AnyNode;
-  try {
-    program = parseJs(js, {
-      ecmaVersion: "latest",
-      sourceType: "module",
-      allowAwaitOutsideFunction: true,
-    });
-  } catch {
-    return names;
-  }
-  const addPattern = (p: AnyNode) => {
-    if (!p) return;
-    if (p.type === "Identifier") names.add(p.name);
-    else if (p.type === "ObjectPattern") {
-      p.properties.forEach((q: AnyNode) => addPattern(q.value ?? q.argument));
-    } else if (p.type === "ArrayPattern") p.elements.forEach(addPattern);
-    else if (p.type === "RestElement") addPattern(p.argument);
-    else if (p.type === "AssignmentPattern") addPattern(p.left);
-  };
-  for (let node of program.body as AnyNode[]) {
-    if (node.type === "ExportNamedDeclaration" && node.declaration) node = node.declaration;
-    if (node.type === "VariableDeclaration") {
-      node.declarations.forEach((d: AnyNode) => addPattern(d.id));
-    } else if (
-      (node.type === "FunctionDeclaration" || node.type === "ClassDeclaration") && node.id
-    ) {
-      names.add(node.id.name);
-    }
   }
   return names;
 }
@@ -122,10 +79,11 @@ function splitImports(source: string): { imports: { text: string; line: number }
   return { imports, body: lines.join("\n") };
 }
 
-/** The module `deno check` sees, and where each of its lines came from. */
+/** The module `deno check` sees, where each of its lines came from, and cells left out. */
 export function notebookModule(
   nb: Notebook,
-): { text: string; origins: (LineOrigin | undefined)[] } {
+): { text: string; origins: (LineOrigin | undefined)[]; syntaxErrors: CheckDiagnostic[] } {
+  const syntaxErrors: CheckDiagnostic[] = [];
   const importLines: string[] = [];
   const importOrigins: (LineOrigin | undefined)[] = [];
   const seenImports = new Set<string>();
@@ -136,6 +94,22 @@ export function notebookModule(
   nb.cells.forEach((cell, index) => {
     if (cell.cell_type !== "code" || cellTags(cell).includes(SKIP_EXECUTION_TAG)) return;
     if (!cell.source.trim()) return;
+    // A cell that does not parse would hide every other error: report it and leave it out.
+    let objectLiteral = false;
+    try {
+      objectLiteral = transpileCell(cell.source).wrapped;
+    } catch (e) {
+      if (!(e instanceof CellSyntaxError)) throw e;
+      syntaxErrors.push({
+        cell: index + 1,
+        line: e.line,
+        column: e.column,
+        code: "SyntaxError",
+        text: e.reason,
+        message: `cell ${index + 1}, line ${e.line}, column ${e.column}: SyntaxError ${e.reason}`,
+      });
+      return;
+    }
     const { imports, body } = splitImports(cell.source);
     for (const imp of imports) {
       const key = imp.text.replace(/\s+/g, " ").trim();
@@ -153,12 +127,17 @@ export function notebookModule(
       blocks++;
     }
     for (const n of names) declared.add(n);
+    // A leading `{…}` runs as an object literal (see transpileCell): check it as one.
+    if (objectLiteral) {
+      bodyLines.push("(");
+      bodyOrigins.push(undefined);
+    }
     // `export` is not allowed inside blocks; blank it (same columns).
     body.split("\n").forEach((text, k) => {
       bodyLines.push(text.replace(/^(\s*)export(\s+)(?!\{)/, (_, a, b) => a + "      " + b));
       bodyOrigins.push({ cell: index + 1, line: k + 1 });
     });
-    bodyLines.push(";");
+    bodyLines.push(objectLiteral ? ");" : ";");
     bodyOrigins.push(undefined);
   });
   for (let i = 0; i < blocks; i++) {
@@ -167,7 +146,11 @@ export function notebookModule(
   }
   // `export {}` keeps the file a module even without imports (top-level await needs that).
   const lines = [...importLines, ...bodyLines, "export {};"];
-  return { text: lines.join("\n") + "\n", origins: [...importOrigins, ...bodyOrigins, undefined] };
+  return {
+    text: lines.join("\n") + "\n",
+    origins: [...importOrigins, ...bodyOrigins, undefined],
+    syntaxErrors,
+  };
 }
 
 function parseDenoCheck(
@@ -218,7 +201,10 @@ function parseDenoCheck(
  */
 export async function checkNotebook(path: string): Promise<CheckReport> {
   const nb = await readNotebook(path);
-  const { text, origins } = notebookModule(nb);
+  const { text, origins, syntaxErrors } = notebookModule(nb);
+  const located = syntaxErrors.map((d) => ({ ...d, message: `${path}: ${d.message}` }));
+  const inOrder = (diagnostics: CheckDiagnostic[]) =>
+    diagnostics.sort((a, b) => (a.cell ?? 0) - (b.cell ?? 0) || (a.line ?? 0) - (b.line ?? 0));
   const dir = dirname(resolve(path));
   const file = join(
     dir,
@@ -234,7 +220,7 @@ export async function checkNotebook(path: string): Promise<CheckReport> {
       stderr: "piped",
     }).output();
     const output = new TextDecoder().decode(out.stderr) + new TextDecoder().decode(out.stdout);
-    if (out.success) return { path, diagnostics: [] };
+    if (out.success) return { path, diagnostics: located };
     const diagnostics = parseDenoCheck(output, pathToFileURL(file).href, origins, path);
     if (diagnostics.length === 0) {
       diagnostics.push({
@@ -242,7 +228,7 @@ export async function checkNotebook(path: string): Promise<CheckReport> {
         message: `${path}: deno check failed:\n${output.trim()}`,
       });
     }
-    return { path, diagnostics };
+    return { path, diagnostics: inOrder([...located, ...diagnostics]) };
   } finally {
     await Deno.remove(file).catch(() => {});
   }

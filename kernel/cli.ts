@@ -19,14 +19,18 @@ import { type CellReport, executeNotebook, type ProgressEvent, RUN_FLAGS } from 
 import {
   cleanNotebook,
   NotebookFormatError,
+  parseNotebook,
   readNotebook,
+  readNotebookText,
   serializeNotebook,
   writeFileAtomic,
   writeNotebook,
 } from "./notebook.ts";
 import { parseParameter } from "./parameters.ts";
-import { checkNotebooks } from "./check.ts";
+import { checkNotebook } from "./check.ts";
 import { KernelStartError } from "./errors.ts";
+import { enterCallerFolder } from "./caller_folder.ts";
+import { SIGNAL_NUMBERS, stopAllKernels } from "./session/kernels.ts";
 
 /** Thrown for bad command-line usage; the CLI prints it with the usage and exits 2. */
 export class UsageError extends Error {
@@ -69,7 +73,8 @@ export function defaultOutputPath(input: string): string {
 }
 
 function statusWord(report: CellReport): string {
-  return report.status === "expected-error" ? "error (expected)" : report.status;
+  if (report.status === "expected-error") return "error (expected)";
+  return report.status === "not-run" ? "not run" : report.status;
 }
 
 function progressPrinter(quiet: boolean) {
@@ -77,11 +82,13 @@ function progressPrinter(quiet: boolean) {
     if (quiet) return;
     if (event.type === "warning") console.error(`warning: ${event.message}`);
     if (event.type !== "cell-end") return;
-    const seconds = (event.durationMs / 1000).toFixed(2).padStart(6);
+    const seconds = event.status === "not-run"
+      ? "-".padStart(8)
+      : `${(event.durationMs / 1000).toFixed(2).padStart(6)} s`;
     const width = String(event.total).length;
     let line = `[${String(event.position).padStart(width)}/${event.total}] cell ${
       String(event.cell).padEnd(3)
-    } ${seconds} s  ${statusWord({ status: event.status } as CellReport)}`;
+    } ${seconds}  ${statusWord({ status: event.status } as CellReport)}`;
     if (event.error) {
       const at = event.error.line
         ? ` (line ${event.error.line}${event.error.column ? `, column ${event.error.column}` : ""})`
@@ -143,9 +150,22 @@ async function run(args: string[]): Promise<number> {
   }
 
   const nb = await readNotebook(input);
+  await checkOutputPath(out, values.out);
   const interrupt = new AbortController();
-  const onSignal = () => interrupt.abort();
-  Deno.addSignalListener("SIGINT", onSignal);
+  let signalled: Deno.Signal | undefined;
+  const listeners = STOP_SIGNALS.map((signal) => {
+    const listener = () => {
+      // A second signal while the run winds down ends the process (and its kernel) at once.
+      if (signalled) {
+        stopAllKernels();
+        Deno.exit(128 + SIGNAL_NUMBERS[signal]);
+      }
+      signalled = signal;
+      interrupt.abort();
+    };
+    Deno.addSignalListener(signal, listener);
+    return [signal, listener] as const;
+  });
   let result;
   try {
     result = await executeNotebook(nb, {
@@ -163,10 +183,14 @@ async function run(args: string[]): Promise<number> {
       signal: interrupt.signal,
     });
   } finally {
-    Deno.removeSignalListener("SIGINT", onSignal);
+    for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener);
   }
-  await Deno.mkdir(dirname(out), { recursive: true });
-  await writeNotebook(out, result.notebook);
+  try {
+    await writeNotebook(out, result.notebook);
+  } catch (e) {
+    console.error(`error: cannot write ${display(out)}: ${(e as Error).message}`);
+    return 1;
+  }
   const ran = result.cells.filter((c) => c.executionCount !== undefined).length;
   const notRun = result.cells.filter((c) => c.status === "not-run").length;
   const seconds = (result.durationMs / 1000).toFixed(2);
@@ -178,7 +202,25 @@ async function run(args: string[]): Promise<number> {
   console.error(
     `${ran} cells ran, ${notRun} not run, in ${seconds} s → ${display(out)}`,
   );
-  return interrupt.signal.aborted ? 130 : 1;
+  return signalled ? 128 + SIGNAL_NUMBERS[signalled] : 1;
+}
+
+/** Signals that stop a run: the cell is interrupted, what ran is written, the kernel stopped. */
+const STOP_SIGNALS: Deno.Signal[] = Deno.build.os === "windows"
+  ? ["SIGINT"]
+  : ["SIGINT", "SIGTERM", "SIGHUP"];
+
+/** Fail before running when the output cannot be written: a folder, or a folder not creatable. */
+async function checkOutputPath(out: string, given: string | undefined): Promise<void> {
+  const stat = await Deno.stat(out).catch(() => undefined);
+  if (stat?.isDirectory) {
+    throw new UsageError(`--out ${given ?? out} is a folder; give the file to write`);
+  }
+  try {
+    await Deno.mkdir(dirname(out), { recursive: true });
+  } catch (e) {
+    throw new UsageError(`cannot create the folder of ${display(out)}: ${(e as Error).message}`);
+  }
 }
 
 async function clean(args: string[]): Promise<number> {
@@ -189,14 +231,19 @@ async function clean(args: string[]): Promise<number> {
   });
   if (positionals.length === 0) throw new UsageError("nb clean needs at least one notebook");
   let dirty = 0;
+  let unreadable = 0;
   for (const path of positionals) {
-    const text = await Deno.readTextFile(path).catch((e) => {
-      if (e instanceof Deno.errors.NotFound) {
-        throw new NotebookFormatError("no such file", { file: path });
-      }
-      throw e;
-    });
-    const nb = await readNotebook(path);
+    let text: string, nb;
+    try {
+      text = await readNotebookText(path);
+      nb = parseNotebook(text, path);
+    } catch (e) {
+      if (!(e instanceof NotebookFormatError)) throw e;
+      // Say so and go on with the others.
+      console.error(`error: ${e.message}`);
+      unreadable++;
+      continue;
+    }
     const cleaned = serializeNotebook(cleanNotebook(nb));
     if (cleaned === text) {
       if (!values.check) console.log(`clean: ${path}`);
@@ -209,15 +256,25 @@ async function clean(args: string[]): Promise<number> {
       console.log(`cleaned: ${path}`);
     }
   }
+  if (unreadable > 0) return 2;
   return values.check && dirty > 0 ? 1 : 0;
 }
 
 async function check(args: string[]): Promise<number> {
   const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
   if (positionals.length === 0) throw new UsageError("nb check needs at least one notebook");
-  const reports = await checkNotebooks(positionals);
   let errors = 0;
-  for (const report of reports) {
+  let unreadable = 0;
+  for (const path of positionals) {
+    let report;
+    try {
+      report = await checkNotebook(path);
+    } catch (e) {
+      if (!(e instanceof NotebookFormatError)) throw e;
+      console.error(`error: ${e.message}`);
+      unreadable++;
+      continue;
+    }
     for (const d of report.diagnostics) {
       errors++;
       console.error(d.message);
@@ -225,12 +282,17 @@ async function check(args: string[]): Promise<number> {
     if (report.diagnostics.length === 0) console.log(`ok: ${report.path}`);
   }
   if (errors > 0) console.error(`${errors} type error${errors === 1 ? "" : "s"} found`);
-  return errors > 0 ? 1 : 0;
+  return unreadable > 0 ? 2 : errors > 0 ? 1 : 0;
 }
 
 /** Run the CLI with arguments; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
   const [command, ...rest] = args;
+  // `nb run --help` and the like: the usage, not an unknown-option error.
+  if (command && rest.some((a) => a === "--help" || a === "-h") && !rest.includes("--")) {
+    console.log(USAGE);
+    return 0;
+  }
   try {
     switch (command) {
       case "run":
@@ -268,4 +330,7 @@ export async function main(args: string[]): Promise<number> {
   }
 }
 
-if (import.meta.main) Deno.exit(await main(Deno.args));
+if (import.meta.main) {
+  enterCallerFolder();
+  Deno.exit(await main(Deno.args));
+}

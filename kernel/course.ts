@@ -21,6 +21,8 @@ import { basename, dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { type Notebook, writeNotebook } from "./notebook.ts";
 import { renderSite, type SitePage, type SiteResult } from "./render/site.ts";
+import { enterCallerFolder } from "./caller_folder.ts";
+import { exitOnSignals } from "./session/kernels.ts";
 
 /** The project root (the folder holding `deno.json`, above `kernel/`). */
 export const PROJECT_ROOT: string = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -243,4 +245,8 @@ async function main(args: string[]): Promise<number> {
   return failed > 0 || lessons.length === 0 ? 1 : 0;
 }
 
-if (import.meta.main) Deno.exit(await main(Deno.args));
+if (import.meta.main) {
+  enterCallerFolder();
+  exitOnSignals();
+  Deno.exit(await main(Deno.args));
+}

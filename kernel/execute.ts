@@ -40,8 +40,8 @@ export interface ExecuteOptions {
   allowErrors?: boolean;
   /**
    * Permissions of the kernel. Default: the lesson grants (read the project, Deno's cache and
-   * `/usr/share/datasets`; write the notebook's folder, `.cache/` and the temp folder; env,
-   * sys; network only with `allowNet`).
+   * `/usr/share/datasets`; write the notebook's folder, `.cache/` and the temp folder, but
+   * never the notebook file itself; env, sys; network only with `allowNet`).
    */
   permissions?: SessionPermissions;
   /** Allow network access in the default lesson grants (`--allow-net`). Default false. */
@@ -233,6 +233,16 @@ function prepare(nb: Notebook, options: ExecuteOptions) {
   return { notebook, warnings: injection.warnings };
 }
 
+/** The lesson grants, except that the notebook's own file is never writable by its code. */
+function defaultPermissions(
+  cwd: string,
+  file: string | undefined,
+  net: boolean,
+): SessionPermissions {
+  const grants = lessonPermissions(cwd, { net });
+  return file ? { ...grants, denyWrite: [resolve(file)] } : grants;
+}
+
 function isoNow(date: Date): string {
   return date.toISOString();
 }
@@ -321,7 +331,7 @@ export async function executeNotebook(
   let stopped = false;
   const session = await Session.start({
     cwd,
-    permissions: options.permissions ?? lessonPermissions(cwd, { net: options.allowNet ?? false }),
+    permissions: options.permissions ?? defaultPermissions(cwd, file, options.allowNet ?? false),
     memoryMb: options.memoryMb ?? 4096,
     maxOutputBytes: options.maxOutputBytes,
     settleMs: options.settleMs,
@@ -339,6 +349,14 @@ export async function executeNotebook(
       if (tags.includes(SKIP_EXECUTION_TAG) || cell.source.trim() === "") {
         report.status = "skipped";
         cell.metadata.convlab = { status: "skipped" };
+        emit({
+          type: "cell-end",
+          cell: i + 1,
+          position: position + 1,
+          total: toRun.length,
+          status: "skipped",
+          durationMs: 0,
+        });
         continue;
       }
       if (options.signal?.aborted) {
@@ -361,10 +379,14 @@ export async function executeNotebook(
       emit({ type: "cell-start", cell: i + 1, position: position + 1, total: toRun.length });
       const label = `cell ${i + 1}`;
       labels.set(label, i);
+      const notebookLimit = notebookLimited && options.notebookTimeout !== undefined;
       const reply = await session.execute(cell.source, {
         timeout,
         signal: options.signal,
         label,
+        ...(notebookLimit
+          ? { timeoutMessage: `the notebook did not finish within ${options.notebookTimeout} s` }
+          : {}),
       });
       cell.outputs = reply.outputs;
       cell.execution_count = reply.executionCount;
@@ -405,11 +427,10 @@ export async function executeNotebook(
         ...(report.error ? { error: report.error } : {}),
       });
       if (status !== "ok" && status !== "expected-error") {
-        const notebookTimedOut = status === "timeout" && notebookLimited &&
-          options.notebookTimeout !== undefined;
+        const notebookTimedOut = status === "timeout" && notebookLimit;
         firstError ??= notebookTimedOut
           ? new CellTimeoutError(
-            `the notebook did not finish within ${options.notebookTimeout} s: ${reply.cause}`,
+            reply.cause ?? `the notebook did not finish within ${options.notebookTimeout} s`,
             {
               file,
               location,
@@ -444,8 +465,17 @@ export async function executeNotebook(
   } finally {
     await session.close();
   }
-  for (const { cell, i } of toRun) {
-    if (reports[i].status === "not-run") cell.metadata.convlab = { status: "not-run" };
+  for (const [position, { cell, i }] of toRun.entries()) {
+    if (reports[i].status !== "not-run") continue;
+    cell.metadata.convlab = { status: "not-run" };
+    emit({
+      type: "cell-end",
+      cell: i + 1,
+      position: position + 1,
+      total: toRun.length,
+      status: "not-run",
+      durationMs: 0,
+    });
   }
   const ok = firstError === undefined;
   const durationMs = performance.now() - started;

@@ -175,6 +175,9 @@ function lineAndColumn(text: string, offset: number): { line: number; column: nu
 }
 
 function parseJsonWithPosition(text: string, file?: string): unknown {
+  if (text.trim() === "") {
+    throw new NotebookFormatError("the file is empty, not a notebook", { file });
+  }
   try {
     return JSON.parse(text);
   } catch {
@@ -257,6 +260,12 @@ export function validateNotebook(json: unknown, file?: string): Notebook {
   }
   if (json.nbformat === undefined) {
     throw new NotebookFormatError("not a notebook: no nbformat field", { file });
+  }
+  if (typeof json.nbformat !== "number") {
+    throw new NotebookFormatError(
+      `nbformat must be a number, got ${JSON.stringify(json.nbformat)}`,
+      { file },
+    );
   }
   if (json.nbformat !== 4) {
     throw new NotebookFormatError(
@@ -345,18 +354,39 @@ export function parseNotebook(text: string, file?: string): Notebook {
   return validateNotebook(parseJsonWithPosition(text, file), file);
 }
 
+/** Why a notebook file could not be read, as a {@linkcode NotebookFormatError} naming it. */
+function readError(error: unknown, path: string): unknown {
+  if (error instanceof Deno.errors.NotFound) {
+    return new NotebookFormatError("no such file", { file: path });
+  }
+  if (error instanceof Deno.errors.IsADirectory) {
+    return new NotebookFormatError("is a folder, not a notebook file", { file: path });
+  }
+  if (error instanceof Deno.errors.PermissionDenied || error instanceof Deno.errors.NotCapable) {
+    return new NotebookFormatError("cannot be read (permission denied)", { file: path });
+  }
+  if (error instanceof Deno.errors.InvalidData) {
+    return new NotebookFormatError("is not a text file", { file: path });
+  }
+  return error;
+}
+
+/**
+ * Read a notebook file's text.
+ *
+ * @throws {NotebookFormatError} naming the file when it is missing, a folder or unreadable.
+ */
+export async function readNotebookText(path: string): Promise<string> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (e) {
+    throw readError(e, path);
+  }
+}
+
 /** Read and validate a notebook file. */
 export async function readNotebook(path: string): Promise<Notebook> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) {
-      throw new NotebookFormatError("no such file", { file: path });
-    }
-    throw e;
-  }
-  return parseNotebook(text, path);
+  return parseNotebook(await readNotebookText(path), path);
 }
 
 function sortKeysDeep(value: unknown): unknown {
@@ -445,6 +475,7 @@ export function cleanNotebook(nb: Notebook): Notebook {
       const metadata = { ...cell.metadata };
       delete metadata.execution;
       delete metadata.convlab;
+      delete metadata.ExecuteTime; // run times of Jupyter's ExecuteTime extension
       if (cell.cell_type !== "code") return { ...cell, metadata };
       return { ...cell, metadata, outputs: [], execution_count: null };
     }),

@@ -6,6 +6,7 @@
  * @module
  */
 import { type Cell, cellTags, type CodeCell, newCellId, type Notebook } from "./notebook.ts";
+import { type DeclarationKind, topLevelDeclarations } from "./session/transpile.ts";
 
 /** Tag of the cell holding parameter defaults. */
 export const PARAMETERS_TAG = "parameters";
@@ -13,6 +14,24 @@ export const PARAMETERS_TAG = "parameters";
 export const INJECTED_PARAMETERS_TAG = "injected-parameters";
 
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+/** Words that cannot name a variable in strict-mode code (the kernel's cells are strict). */
+const RESERVED = new Set(
+  ("break case catch class const continue debugger default delete do else enum export extends " +
+    "false finally for function if import in instanceof new null return super switch this throw " +
+    "true try typeof var void while with yield let static implements interface package private " +
+    "protected public await arguments eval").split(" "),
+);
+
+/** A `-p name=value` argument or a parameter name that cannot be used. */
+export class ParameterError extends RangeError {
+  override name = "ParameterError";
+  /** What is wrong, without the argument (e.g. `expected name=value`). */
+  readonly reason: string;
+  constructor(message: string, reason: string) {
+    super(message);
+    this.reason = reason;
+  }
+}
 
 /**
  * Parse one `-p name=value` argument: the value is JSON when it parses as JSON, else a string.
@@ -24,12 +43,15 @@ const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
  * console.log(parseParameter("name=cat"));   // ["name", "cat"]
  * console.log(parseParameter("flags=[1,2]")); // ["flags", [1, 2]]
  * ```
- * @throws {RangeError} when there is no `=` or the name is not an identifier.
+ * @throws {ParameterError} when there is no `=` or the name cannot name a variable.
  */
 export function parseParameter(argument: string): [string, unknown] {
   const eq = argument.indexOf("=");
   if (eq <= 0) {
-    throw new RangeError(`Cannot parse parameter "${argument}": expected name=value`);
+    throw new ParameterError(
+      `Cannot parse parameter "${argument}": expected name=value`,
+      "expected name=value",
+    );
   }
   const name = argument.slice(0, eq).trim();
   checkName(name);
@@ -43,37 +65,47 @@ export function parseParameter(argument: string): [string, unknown] {
 
 function checkName(name: string): void {
   if (!IDENTIFIER.test(name)) {
-    throw new RangeError(
-      `Cannot use parameter "${name}": a parameter name must be a JavaScript identifier`,
-    );
+    const reason = "a parameter name must be a JavaScript identifier";
+    throw new ParameterError(`Cannot use parameter "${name}": ${reason}`, reason);
+  }
+  if (RESERVED.has(name)) {
+    const reason = `"${name}" is a reserved word and cannot name a variable`;
+    throw new ParameterError(`Cannot use parameter "${name}": ${reason}`, reason);
   }
 }
 
-/** The source of an injected-parameters cell. */
-export function parametersSource(parameters: Record<string, unknown>): string {
+/** A JavaScript literal for a JSON-like value; numbers JSON cannot write keep their value. */
+function literalOf(value: unknown): string | undefined {
+  if (typeof value === "number" && (!Number.isFinite(value) || Object.is(value, -0))) {
+    return Object.is(value, -0) ? "-0" : String(value);
+  }
+  return JSON.stringify(value);
+}
+
+/**
+ * The source of an injected-parameters cell. Each parameter is declared the way `declared` says
+ * (how the parameters cell declares it; `let` otherwise): the kernel lets a later cell
+ * re-declare a name only with the same kind of declaration (`const` after `const`, …).
+ */
+export function parametersSource(
+  parameters: Record<string, unknown>,
+  declared: ReadonlyMap<string, DeclarationKind> = new Map(),
+): string {
   const lines = ["// Parameters injected for this run"];
   for (const [name, value] of Object.entries(parameters)) {
     checkName(name);
-    const literal = JSON.stringify(value);
+    const literal = literalOf(value);
     if (literal === undefined) {
-      throw new RangeError(`Cannot inject parameter "${name}": its value is not JSON`);
+      throw new ParameterError(
+        `Cannot inject parameter "${name}": its value is not JSON`,
+        "its value is not JSON",
+      );
     }
-    lines.push(`let ${name} = ${literal};`);
+    const kind = declared.get(name);
+    const keyword = kind === "const" || kind === "var" ? kind : kind === "function" ? "var" : "let";
+    lines.push(`${keyword} ${name} = ${literal};`);
   }
   return lines.join("\n");
-}
-
-/** Names the parameters cell declares (`let`/`const`/`var` at the start of a line). */
-function declaredNames(source: string): Set<string> {
-  const names = new Set<string>();
-  for (
-    const m of source.matchAll(
-      /(?:^|[;\n])\s*(?:export\s+)?(?:let|const|var)\s+([A-Za-z_$][\w$]*)/g,
-    )
-  ) {
-    names.add(m[1]);
-  }
-  return names;
 }
 
 /** What {@linkcode injectParameters} did. */
@@ -110,12 +142,12 @@ export function injectParameters(nb: Notebook, parameters: Record<string, unknow
     return { notebook: { ...nb, cells }, index: -1, warnings };
   }
   const at = cells.findIndex((c) => c.cell_type === "code" && cellTags(c).includes(PARAMETERS_TAG));
+  const declared = at < 0 ? new Map() : topLevelDeclarations(cells[at].source);
   if (at < 0) {
     warnings.push(
       'no cell is tagged "parameters"; the parameters are injected at the top of the notebook',
     );
   } else {
-    const declared = declaredNames(cells[at].source);
     for (const name of Object.keys(parameters)) {
       if (!declared.has(name)) {
         warnings.push(
@@ -127,7 +159,7 @@ export function injectParameters(nb: Notebook, parameters: Record<string, unknow
   const injected: CodeCell = {
     cell_type: "code",
     metadata: { tags: [INJECTED_PARAMETERS_TAG] },
-    source: parametersSource(parameters),
+    source: parametersSource(parameters, declared),
     outputs: [],
     execution_count: null,
   };

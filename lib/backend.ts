@@ -37,6 +37,7 @@ import { installFusedRelu } from "./backend/fused_relu.ts";
 import { installWasmThreads } from "./backend/wasm_threads.ts";
 import {
   type AdapterDescription,
+  downloadWebGpuTensors,
   lastWebGpuAdapter,
   probeWebGpu,
   registerWebGpuBackend,
@@ -392,8 +393,9 @@ export function ready(): Promise<BackendReport> {
 }
 
 /**
- * Switch the backend by hand: `"webgpu"`, `"wasm"` or `"cpu"`. Tensors made before keep their
- * values (tfjs moves them on first use). Throws {@linkcode BackendUnavailableError} saying why
+ * Switch the backend by hand: `"webgpu"`, `"wasm"` or `"cpu"`. Tensors and model weights made
+ * before keep their values (tfjs moves them on first use; leaving WebGPU, their values are
+ * fetched first, since tfjs's own move would need a synchronous GPU read). Throws {@linkcode BackendUnavailableError} saying why
  * when the backend cannot start; the previous backend then stays in use.
  *
  * @param name The backend to use.
@@ -409,6 +411,7 @@ export async function useBackend(name: BackendName): Promise<BackendInfo> {
   const backend = checkName(name, "useBackend(name)");
   await ready().catch(() => undefined);
   const previous = tf.getBackend();
+  if (previous === "webgpu" && backend !== "webgpu") await downloadWebGpuTensors();
   try {
     report = await choose(backend, "useBackend");
   } catch (error) {

@@ -153,6 +153,17 @@ export function checkRectangular(value: unknown[], at: number[]): number[] {
 
 /** Put tensors in the model's order of inputs (or outputs). */
 export function ordered(what: string, value: Tensors, io: ModelIO, action: string): tf.Tensor[] {
+  const list = orderedTensors(what, value, io, action);
+  if (list.some((t) => t.isDisposed)) {
+    throw new TypeError(
+      `Cannot ${action}: the ${what === "input" ? "x" : "y"} tensor has been disposed ` +
+        "(dispose data only after training and testing with it)",
+    );
+  }
+  return list;
+}
+
+function orderedTensors(what: string, value: Tensors, io: ModelIO, action: string): tf.Tensor[] {
   if (value instanceof tf.Tensor) {
     if (io.length !== 1) {
       throw new RangeError(
@@ -190,7 +201,11 @@ export function checkInputs(xs: tf.Tensor[], io: ModelIO, action: string): void 
       expected.every((d, j) => j === 0 || d === null || d === x.shape[j]);
     if (!matches) {
       const want = `[${expected.map((d) => d ?? "batch").join(", ")}]`;
-      const hint = x.rank === expected.length - 1
+      const oneSample = x.rank === expected.length - 1 &&
+        expected.slice(1).every((d, j) => d === null || d === x.shape[j]);
+      const hint = oneSample
+        ? " (one sample? add the batch axis: x.expandDims(0))"
+        : x.rank === expected.length - 1
         ? ` (add the channel axis: x.reshape([${
           [-1, ...expected.slice(1)].join(", ")
         }]) or x.expandDims(-1))`

@@ -14,6 +14,7 @@ import * as tf from "@tensorflow/tfjs";
 import { DISPLAY, type MimeBundle } from "./display.ts";
 import { getLearningRate, setLearningRate } from "./optimizers.ts";
 import { saveModel } from "./save.ts";
+import { rejectUnknownOptions } from "./_options.ts";
 
 /** Logs passed to callbacks: name → value (`loss`, `accuracy`, `val_loss`, …). */
 export type Logs = Record<string, number>;
@@ -41,6 +42,12 @@ export class Callback extends tf.Callback {
   wantsBatchLogs(_batch: number): boolean {
     return this.onBatchEnd !== Callback.prototype.onBatchEnd;
   }
+
+  /**
+   * Called by `cl.fit` instead of `onTrainEnd` when training stops with an error (a failing
+   * callback, bad data mid-run), to free what the callback holds. Keras has no such hook.
+   */
+  onTrainError(_error: unknown): void {}
 }
 
 /** `"val_loss"` → whether larger is better (Keras's "auto" mode of EarlyStopping). */
@@ -185,6 +192,16 @@ export class EarlyStopping extends Callback {
 
   constructor(options: EarlyStoppingOptions = {}) {
     super();
+    rejectUnknownOptions("Cannot make EarlyStopping", options, [
+      "monitor",
+      "minDelta",
+      "patience",
+      "verbose",
+      "mode",
+      "baseline",
+      "restoreBestWeights",
+      "startFromEpoch",
+    ]);
     this.monitor = options.monitor ?? "val_loss";
     this.minDelta = Math.abs(options.minDelta ?? 0);
     this.patience = options.patience ?? 0;
@@ -265,6 +282,10 @@ export class EarlyStopping extends Callback {
         this.model.setWeights(this.#bestWeights);
       }
     }
+  }
+
+  override onTrainError(): void {
+    this.#release();
   }
 
   override onTrainEnd(): Promise<void> {
@@ -353,6 +374,13 @@ export class ModelCheckpoint extends Callback {
 
   constructor(filepath: string, options: ModelCheckpointOptions = {}) {
     super();
+    rejectUnknownOptions("Cannot make ModelCheckpoint", options, [
+      "monitor",
+      "verbose",
+      "saveBestOnly",
+      "mode",
+      "initialValueThreshold",
+    ]);
     if (typeof filepath !== "string" || filepath.length === 0) {
       throw new TypeError(`Cannot make ModelCheckpoint: filepath must be a path, got ${filepath}`);
     }
@@ -446,6 +474,16 @@ export class ReduceLROnPlateau extends Callback {
 
   constructor(options: ReduceLROnPlateauOptions = {}) {
     super();
+    rejectUnknownOptions("Cannot make ReduceLROnPlateau", options, [
+      "monitor",
+      "factor",
+      "patience",
+      "verbose",
+      "mode",
+      "minDelta",
+      "cooldown",
+      "minLr",
+    ]);
     this.monitor = options.monitor ?? "val_loss";
     this.factor = options.factor ?? 0.1;
     if (!(this.factor < 1 && this.factor > 0)) {

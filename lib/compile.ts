@@ -11,9 +11,10 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
-import { getLoss, type Loss } from "./losses.ts";
+import { getLoss, type Loss, type LossConfig, lossFromConfig } from "./losses.ts";
 import { BoxIoU, getMetric, MeanIoU, type Metric, type MetricSpec } from "./metrics.ts";
 import { getOptimizer } from "./optimizers.ts";
+import { rejectUnknownOptions } from "./_options.ts";
 import { kerasName, recordCompiledWeights } from "./summary.ts";
 
 /** A loss as `compile` takes it: a Keras name or a function `(yTrue, yPred) → per-sample losses`. */
@@ -59,7 +60,8 @@ export interface Compiled {
 /** A compile configuration as saved in `model.json`. */
 export interface SerializedCompile {
   optimizer: { className: string; config: Record<string, unknown> };
-  loss: (string | null)[];
+  /** Keras names, or the class and options of a configurable loss (focal, Huber). */
+  loss: (string | LossConfig | null)[];
   lossWeights: number[];
   metrics: (string | { className: string; options: Record<string, unknown> })[][];
 }
@@ -159,13 +161,13 @@ export function compile(model: tf.LayersModel, options: CompileOptions): void {
   if (!(model instanceof tf.LayersModel)) {
     throw new TypeError("Cannot compile: expected a tf.LayersModel (tf.sequential or tf.model)");
   }
+  rejectUnknownOptions("Cannot compile", options, ["optimizer", "loss", "metrics", "lossWeights"]);
   if (!options || options.loss === undefined) {
     throw new TypeError(
       'Cannot compile: a loss is required, e.g. {loss: "categorical_crossentropy"}',
     );
   }
   const names = outputNames(model);
-  const optimizer = getOptimizer(options.optimizer ?? "rmsprop");
   const lossSpecs = perOutput<LossSpec | null>(
     "loss",
     options.loss as LossSpec | LossSpec[] | Record<string, LossSpec>,
@@ -198,10 +200,11 @@ export function compile(model: tf.LayersModel, options: CompileOptions): void {
     [],
   ).map((m) => (Array.isArray(m) ? m : [m as MetricSpec]));
 
+  const losses = lossSpecs.map((spec) => (spec === null ? null : getLoss(spec)));
   const seen = new Set<Metric>();
   const outputs: CompiledOutput[] = names.map((name, i) => ({
     name: name.keras,
-    loss: lossSpecs[i] === null ? null : getLoss(lossSpecs[i]!),
+    loss: losses[i],
     weight: weights[i],
     metrics: metricSpecs[i].map((spec) => {
       const metric = getMetric(spec);
@@ -212,12 +215,38 @@ export function compile(model: tf.LayersModel, options: CompileOptions): void {
     }),
   }));
 
+  // Made last, once everything else is valid, so that a failed compile leaves no optimizer behind.
+  const previous = compiledModels.get(model);
+  const given = options.optimizer;
+  const tfjsOwned = model as unknown as { optimizer_?: tf.Optimizer; isOptimizerOwned?: boolean };
+  const owned = !(typeof given === "object" && given instanceof tf.Optimizer) ||
+    (ownedOptimizers.has(given) && (!previous || previous.optimizer === given)) ||
+    (tfjsOwned.isOptimizerOwned === true && tfjsOwned.optimizer_ === given);
+  const optimizer = getOptimizer(given ?? "rmsprop");
   const trainableWeights = [...model.trainableWeights];
   const config = serializeCompile(optimizer, lossSpecs, weights, metricSpecs, outputs);
-  compiledModels.get(model)?.outputs.forEach((o) => o.metrics.forEach((m) => m.reset()));
+  previous?.outputs.forEach((o) => o.metrics.forEach((m) => m.reset()));
   compiledModels.set(model, { optimizer, outputs, trainableWeights, config });
   recordCompiledWeights(model, trainableWeights);
-  compileForTfjs(model, optimizer, outputs);
+  compileForTfjs(model, optimizer, outputs, owned);
+  // An optimizer this module made for the model is the model's (as with tfjs's compile("adam")):
+  // a new compile replaces it, and model.dispose() frees it with its state.
+  if (previous && previous.optimizer !== optimizer && ownedOptimizers.has(previous.optimizer)) {
+    ownedOptimizers.delete(previous.optimizer);
+    previous.optimizer.dispose();
+  }
+  if (owned) ownedOptimizers.add(optimizer);
+}
+
+/**
+ * Optimizers made for a model — by `compile` from a name, by `loadModel` from a saved config, or
+ * by tfjs's own `compile("adam")` — which the model owns.
+ */
+const ownedOptimizers = new WeakSet<tf.Optimizer>();
+
+/** Mark an optimizer as made for the model it is about to be compiled into. */
+export function ownOptimizer(optimizer: tf.Optimizer): void {
+  ownedOptimizers.add(optimizer);
 }
 
 /** A flat metric list applies to every output; a list of lists is per output (Keras's rules). */
@@ -246,7 +275,10 @@ function serializeCompile(
   metricSpecs: MetricSpec[][],
   outputs: CompiledOutput[],
 ): SerializedCompile | null {
-  if (losses.some((l) => typeof l === "function")) return null;
+  const savedLosses = losses.map((l) =>
+    typeof l === "function" ? (l as Partial<Loss>).config ?? undefined : l
+  );
+  if (savedLosses.some((l) => l === undefined)) return null; // a function: cannot be saved
   const metrics = metricSpecs.map((specs, i) =>
     specs.map((spec, j) => serializeMetric(outputs[i].metrics[j], spec))
   );
@@ -256,7 +288,7 @@ function serializeCompile(
       className: optimizer.getClassName(),
       config: optimizer.getConfig() as Record<string, unknown>,
     },
-    loss: losses as (string | null)[],
+    loss: savedLosses as (string | LossConfig | null)[],
     lossWeights,
     metrics: metrics as SerializedCompile["metrics"],
   };
@@ -273,12 +305,18 @@ export function compileFromConfig(model: tf.LayersModel, config: SerializedCompi
   }
   const [cls, fromConfig] = entry;
   const optimizer = fromConfig(cls, config.optimizer.config as tf.serialization.ConfigDict);
-  compile(model, {
-    optimizer: optimizer as unknown as tf.Optimizer,
-    loss: config.loss,
-    lossWeights: config.lossWeights,
-    metrics: config.metrics.map((list) => list.map(deserializeMetric)),
-  });
+  ownOptimizer(optimizer as unknown as tf.Optimizer);
+  try {
+    compile(model, {
+      optimizer: optimizer as unknown as tf.Optimizer,
+      loss: config.loss.map((l) => (l === null || typeof l === "string" ? l : lossFromConfig(l))),
+      lossWeights: config.lossWeights,
+      metrics: config.metrics.map((list) => list.map(deserializeMetric)),
+    });
+  } catch (error) {
+    (optimizer as unknown as tf.Optimizer).dispose();
+    throw error;
+  }
 }
 
 /** The compile configuration to save with a model, or null. */
@@ -291,6 +329,7 @@ function compileForTfjs(
   model: tf.LayersModel,
   optimizer: tf.Optimizer,
   outputs: CompiledOutput[],
+  owned: boolean,
 ): void {
   const zero = (_yTrue: tf.Tensor, yPred: tf.Tensor) => tf.zeros([yPred.shape[0] ?? 0]);
   const loss = outputs.map((o) => {
@@ -302,4 +341,6 @@ function compileForTfjs(
     return weighted;
   });
   model.compile({ optimizer, loss: loss.length === 1 ? loss[0] : loss });
+  // tfjs disposes an owned optimizer in model.dispose() (it sets this for compile("adam") only).
+  (model as unknown as { isOptimizerOwned: boolean }).isOptimizerOwned = owned;
 }

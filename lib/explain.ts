@@ -34,6 +34,7 @@
 
 import { tf } from "./backend.ts";
 import { randomStream } from "./random.ts";
+import { kerasName } from "./summary.ts";
 
 type Layer = tf.layers.Layer;
 type Kwargs = Record<string, unknown>;
@@ -156,20 +157,22 @@ function flatLayers(model: tf.LayersModel): Layer[] {
 }
 
 function layerNamesOf(model: tf.LayersModel): string {
-  const names = flatLayers(model).map((layer) => layer.name);
+  const names = flatLayers(model).map((layer) => kerasName(layer));
   return names.length > 12
     ? `${names.slice(0, 6).join(", ")}, …, ${names.slice(-6).join(", ")}`
     : names.join(", ");
 }
 
 /**
- * Find a layer by name anywhere in a model, nested models included.
+ * Find a layer by name anywhere in a model, nested models included: by the Keras name
+ * `cl.summary` shows (`conv2d_1`) or by tfjs's own name (`conv2d_Conv2D2`).
  *
  * @throws {RangeError} when no layer has that name (the message lists the layer names).
  */
 export function findLayer(model: tf.LayersModel, name: string): Layer {
-  const layer = flatLayers(model).find((candidate) => candidate.name === name) ??
-    model.layers.find((candidate) => candidate.name === name);
+  const layers = [...flatLayers(model), ...model.layers];
+  const layer = layers.find((candidate) => candidate.name === name) ??
+    layers.find((candidate) => kerasName(candidate) === name);
   if (!layer) {
     throw new RangeError(
       `Cannot find layer '${name}' in model '${model.name}': its layers are ${layerNamesOf(model)}`,
@@ -341,7 +344,9 @@ export function activationModel(
       return layer.output as tf.SymbolicTensor;
     } catch (cause) {
       throw new RangeError(
-        `Cannot build an activation model: layer '${layer.name}' was called more than once, ` +
+        `Cannot build an activation model: layer '${
+          kerasName(layer)
+        }' was called more than once, ` +
           "so its output is ambiguous; use explain.activations(model, x) instead",
         { cause },
       );
@@ -352,7 +357,9 @@ export function activationModel(
   } catch (cause) {
     throw new RangeError(
       `Cannot build an activation model of '${model.name}': layers ` +
-        `${layers.map((layer) => `'${layer.name}'`).join(", ")} are not all connected to its ` +
+        `${
+          layers.map((layer) => `'${kerasName(layer)}'`).join(", ")
+        } are not all connected to its ` +
         "input (a nested base model applied to a new input?); use explain.activations(model, x)",
       { cause },
     );
@@ -408,7 +415,9 @@ export function activations(
         const value = hooks.captured.get(layer);
         if (!value) {
           throw new RangeError(
-            `Cannot read activations: layer '${layer.name}' is not on the path from the input ` +
+            `Cannot read activations: layer '${
+              kerasName(layer)
+            }' is not on the path from the input ` +
               `of '${model.name}' to its output`,
           );
         }
@@ -417,7 +426,7 @@ export function activations(
       });
     });
     return layers.map((layer, i) => ({
-      name: layer.name,
+      name: kerasName(layer),
       className: layer.getClassName(),
       value: values[i],
     }));
@@ -518,7 +527,9 @@ export async function gradCam(
       const captured = hooks.captured.get(target);
       if (!captured) {
         throw new RangeError(
-          `Cannot compute Grad-CAM: layer '${target.name}' is not on the path from the input ` +
+          `Cannot compute Grad-CAM: layer '${
+            kerasName(target)
+          }' is not on the path from the input ` +
             `of '${model.name}' to its output`,
         );
       }
@@ -526,7 +537,7 @@ export async function gradCam(
     });
     if (features.rank !== 4) {
       throw new RangeError(
-        `Cannot compute Grad-CAM: layer '${target.name}' gives shape [${features.shape}], ` +
+        `Cannot compute Grad-CAM: layer '${kerasName(target)}' gives shape [${features.shape}], ` +
           "expected feature maps [n, height, width, channels]; choose a conv layer",
       );
     }
@@ -569,15 +580,18 @@ export async function gradCam(
       const peak = tf.max(cam, [1, 2], true);
       let scaled: tf.Tensor = tf.divNoNan(cam, peak);
       if (options.upsample ?? true) {
+        // Half-pixel centres (TF2's tf.image.resize, cv2.resize): each cell stays over its region.
         const resized = tf.image.resizeBilinear(
           scaled.expandDims(-1) as tf.Tensor4D,
           [height, width],
+          false,
+          true,
         );
         scaled = tf.clipByValue(resized.squeeze([3]), 0, 1);
       }
       return image.rank === 3 ? scaled.squeeze([0]) : scaled;
     });
-    return { heatmap, classIndices, probabilities, layerName: target.name };
+    return { heatmap, classIndices, probabilities, layerName: kerasName(target) };
   } finally {
     batch.dispose();
     features?.dispose();
@@ -787,7 +801,7 @@ export async function visualizeFilter(
     const lossValues = Array.from(await stacked.data());
     stacked.dispose();
     const image = tf.tidy(() => deprocessImage(current.squeeze([0]))) as tf.Tensor3D;
-    return { image, losses: lossValues, layerName, filterIndex };
+    return { image, losses: lossValues, layerName: kerasName(target), filterIndex };
   } finally {
     current.dispose();
     tf.dispose(losses);

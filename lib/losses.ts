@@ -12,16 +12,29 @@ import * as tf from "@tensorflow/tfjs";
 /** Keras's fuzz factor `epsilon()`: predictions are clipped to `[1e-7, 1 - 1e-7]` before logs. */
 export const EPSILON = 1e-7;
 
+/** How a configurable loss is saved with a model (Keras's class name and its options). */
+export interface LossConfig {
+  className: string;
+  options: Record<string, unknown>;
+}
+
 /** A loss: `(yTrue, yPred) → per-sample losses` (shape `[batch]`), with the name Keras gives it. */
 export interface Loss {
   /** Keras's name, e.g. `categorical_crossentropy`. */
   readonly name: string;
+  /** For losses with options (focal, Huber): how to make the same loss again after loading. */
+  readonly config?: LossConfig;
   /** Per-sample losses. */
   (yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor;
 }
 
-function named(name: string, fn: (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor): Loss {
+function named(
+  name: string,
+  fn: (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor,
+  config?: LossConfig,
+): Loss {
   Object.defineProperty(fn, "name", { value: name });
+  if (config) Object.defineProperty(fn, "config", { value: config, enumerable: true });
   return fn as Loss;
 }
 
@@ -31,8 +44,12 @@ function meanPerSample(t: tf.Tensor): tf.Tensor {
   return tf.mean(t, [...Array(t.rank - 1).keys()].map((i) => i + 1));
 }
 
+/**
+ * Clip to `[ε, 1 − ε]`, keeping NaN as NaN (tfjs's wasm clip turns NaN into ε, which would show a
+ * diverged model as a finite loss of 16.1181 and keep TerminateOnNaN from seeing it).
+ */
 function clip(p: tf.Tensor): tf.Tensor {
-  return tf.clipByValue(p, EPSILON, 1 - EPSILON);
+  return tf.add(tf.clipByValue(p, EPSILON, 1 - EPSILON), tf.mul(p, 0));
 }
 
 /**
@@ -98,13 +115,17 @@ export const meanAbsoluteError: Loss = named(
 
 /** Huber loss with Keras's default `delta = 1`. */
 export function huber(delta = 1.0): Loss {
-  return named("huber_loss", (yTrue, yPred) =>
-    tf.tidy(() => {
-      const error = tf.abs(tf.sub(yPred, yTrue));
-      const quadratic = tf.minimum(error, delta);
-      const linear = tf.sub(error, quadratic);
-      return meanPerSample(tf.add(tf.mul(0.5, tf.square(quadratic)), tf.mul(delta, linear)));
-    }));
+  return named(
+    "huber_loss",
+    (yTrue, yPred) =>
+      tf.tidy(() => {
+        const error = tf.abs(tf.sub(yPred, yTrue));
+        const quadratic = tf.minimum(error, delta);
+        const linear = tf.sub(error, quadratic);
+        return meanPerSample(tf.add(tf.mul(0.5, tf.square(quadratic)), tf.mul(delta, linear)));
+      }),
+    { className: "Huber", options: { delta } },
+  );
 }
 
 /** Options of the focal losses (Lin et al. 2017, "Focal Loss for Dense Object Detection"). */
@@ -157,7 +178,10 @@ export function binaryFocalCrossentropy(options: FocalOptions = {}): Loss {
         focal = tf.mul(focal, tf.add(tf.mul(y, alpha), tf.mul(tf.sub(1, y), 1 - alpha)));
       }
       return meanPerSample(focal);
-    }));
+    }), {
+    className: "BinaryFocalCrossentropy",
+    options: { gamma, alpha, applyClassBalancing: options.applyClassBalancing ?? false },
+  });
 }
 
 /**
@@ -178,7 +202,7 @@ export function categoricalFocalCrossentropy(options: FocalOptions = {}): Loss {
       const ce = tf.neg(tf.mul(yTrue, tf.log(p)));
       const weight = tf.mul(alpha, tf.pow(tf.sub(1, p), gamma));
       return meanPerSample(tf.sum(tf.mul(weight, ce), -1));
-    }));
+    }), { className: "CategoricalFocalCrossentropy", options: { gamma, alpha } });
 }
 
 const BY_NAME: Record<string, () => Loss> = {
@@ -225,4 +249,19 @@ export function getLoss(spec: string | ((yTrue: tf.Tensor, yPred: tf.Tensor) => 
     );
   }
   return make();
+}
+
+/** The loss a saved {@linkcode LossConfig} describes (`loadModel` recompiles with it). */
+export function lossFromConfig(config: LossConfig): Loss {
+  const options = config?.options ?? {};
+  switch (config?.className) {
+    case "Huber":
+      return huber(options.delta as number | undefined);
+    case "BinaryFocalCrossentropy":
+      return binaryFocalCrossentropy(options as FocalOptions);
+    case "CategoricalFocalCrossentropy":
+      return categoricalFocalCrossentropy(options as FocalOptions);
+    default:
+      throw new RangeError(`Unknown saved loss ${JSON.stringify(config?.className)}`);
+  }
 }

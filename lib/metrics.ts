@@ -226,6 +226,20 @@ export class MeanIoU implements Metric {
 
   update(yTrue: tf.Tensor, yPred: tf.Tensor): void {
     const { numClasses, ignoreClass, sparseYTrue, sparseYPred } = this.options;
+    const count = (t: tf.Tensor, sparse: boolean | undefined) =>
+      sparse ? t.size : t.size / (t.shape[t.rank - 1] || 1);
+    const labelCount = count(yTrue, sparseYTrue), predictedCount = count(yPred, sparseYPred);
+    if (labelCount !== predictedCount) {
+      const hint = sparseYPred && yPred.shape[yPred.rank - 1] === numClasses
+        ? "; for probabilities (a softmax output) use new MeanIoU({numClasses, sparseYPred: false})"
+        : sparseYTrue && yTrue.shape[yTrue.rank - 1] === numClasses
+        ? "; for one-hot targets use new MeanIoU({numClasses, sparseYTrue: false})"
+        : "";
+      throw new RangeError(
+        `MeanIoU: ${labelCount} true labels but ${predictedCount} predicted classes ` +
+          `(shapes [${yTrue.shape}] and [${yPred.shape}])${hint}`,
+      );
+    }
     const next = tf.tidy(() => {
       const labels = tf.cast(tf.reshape(sparseYTrue ? yTrue : tf.argMax(yTrue, -1), [-1]), "int32");
       const predicted = tf.cast(

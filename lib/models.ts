@@ -16,6 +16,7 @@
 
 import * as tf from "@tensorflow/tfjs";
 import "./determinism.ts";
+import { rejectUnknownOptions } from "./_options.ts";
 
 /** Options every builder takes. */
 export interface ModelOptions {
@@ -38,7 +39,13 @@ function dense(args: DenseArgs): tf.layers.Layer {
   return tf.layers.dense({ kernelInitializer: "glorotUniform", ...args });
 }
 
-function checkOptions(builder: string, options: ModelOptions, minSide: number): void {
+function checkOptions(
+  builder: string,
+  options: ModelOptions,
+  minSide: number,
+  known: string[] = ["inputShape", "numClasses"],
+): void {
+  rejectUnknownOptions(`Cannot build ${builder}`, options, known);
   const { inputShape, numClasses } = options;
   if (inputShape !== undefined) {
     if (
@@ -124,7 +131,7 @@ export interface DropoutModelOptions extends ModelOptions {
  * ```
  */
 export function mnistCnn(options: DropoutModelOptions = {}): tf.Sequential {
-  checkOptions("mnistCnn", options, 12);
+  checkOptions("mnistCnn", options, 12, ["inputShape", "numClasses", "dropout"]);
   const { inputShape = [28, 28, 1], numClasses = 10, dropout = true } = options;
   checkDropout("mnistCnn", dropout);
   const drop = (rate: number) => (dropout ? [tf.layers.dropout({ rate })] : []);
@@ -191,7 +198,7 @@ export function mnistConvnet(options: ModelOptions = {}): tf.Sequential {
  * ```
  */
 export function cifarCnn(options: DropoutModelOptions = {}): tf.Sequential {
-  checkOptions("cifarCnn", options, 12);
+  checkOptions("cifarCnn", options, 12, ["inputShape", "numClasses", "dropout"]);
   const { inputShape = [32, 32, 3], numClasses = 10, dropout = true } = options;
   checkDropout("cifarCnn", dropout);
   return mnistCnn({ inputShape, numClasses, dropout });
@@ -220,7 +227,7 @@ export interface CatsDogsOptions {
  * ```
  */
 export function catsDogsConvnet(options: CatsDogsOptions = {}): tf.Sequential {
-  checkOptions("catsDogsConvnet", options, 30);
+  checkOptions("catsDogsConvnet", options, 30, ["inputShape", "dropout"]);
   const { inputShape = [150, 150, 3], dropout = false } = options;
   const layers: tf.layers.Layer[] = [
     conv2d({ filters: 32, kernelSize: 3, activation: "relu", inputShape }),

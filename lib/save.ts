@@ -14,8 +14,9 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
-import { dirname, join, resolve } from "node:path";
+import { dirname, isAbsolute, join, normalize, resolve } from "node:path";
 import { writeFileAtomic } from "./_fs.ts";
+import { rejectUnknownOptions } from "./_options.ts";
 import { compiledConfig, compileFromConfig, type SerializedCompile } from "./compile.ts";
 
 /** What Convlab adds to `model.json`. */
@@ -57,13 +58,22 @@ async function sha256Hex(bytes: Uint8Array): Promise<string> {
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-/** `file://` URLs and paths to a folder or its `model.json` → the folder. */
-function modelFolder(path: string, action: string): string {
+/** `file://` URLs and paths to a folder or its `model.json` → the folder (not a file). */
+async function modelFolder(path: string, action: string): Promise<string> {
   if (typeof path !== "string" || path.length === 0) {
     throw new TypeError(`Cannot ${action} model: expected a folder path, got ${path}`);
   }
   const plain = path.startsWith("file://") ? decodeURIComponent(new URL(path).pathname) : path;
-  return resolve(plain.endsWith(".json") ? dirname(plain) : plain);
+  const folder = resolve(plain.endsWith(".json") ? dirname(plain) : plain);
+  const info = await Deno.stat(folder).catch(() => null);
+  if (info && !info.isDirectory) {
+    throw new ModelFileError(
+      folder,
+      `Cannot ${action} model: ${folder} is a file, not a folder (a model is a folder holding ` +
+        "model.json and weights.bin; give the folder or its model.json)",
+    );
+  }
+  return folder;
 }
 
 /** Options of {@linkcode saveModel}. */
@@ -108,7 +118,8 @@ export async function saveModel(
   if (!(model instanceof tf.LayersModel)) {
     throw new TypeError("Cannot save model: expected a tf.LayersModel (tf.sequential or tf.model)");
   }
-  const folder = modelFolder(path, "save");
+  rejectUnknownOptions("Cannot save model", options, ["includeCompile"]);
+  const folder = await modelFolder(path, "save");
   await Deno.mkdir(folder, { recursive: true });
   const modelPath = join(folder, "model.json");
   const weightsPath = join(folder, "weights.bin");
@@ -162,7 +173,9 @@ async function readJson(path: string): Promise<ModelJson> {
         { cause: error },
       );
     }
-    throw error;
+    throw new ModelFileError(path, `Cannot load model: cannot read ${path} (${error})`, {
+      cause: error,
+    });
   }
   let json: ModelJson;
   try {
@@ -178,6 +191,38 @@ async function readJson(path: string): Promise<ModelJson> {
   if (!Array.isArray(json.weightsManifest)) {
     throw new ModelFileError(path, `Cannot load model: ${path} has no "weightsManifest"`);
   }
+  json.weightsManifest.forEach((group, i) => {
+    const where = `Cannot load model: ${path} has a broken "weightsManifest" (group ${i}`;
+    if (typeof group !== "object" || group === null) {
+      throw new ModelFileError(path, `${where} is not an object)`);
+    }
+    if (!Array.isArray(group.paths) || !group.paths.every((p) => typeof p === "string")) {
+      throw new ModelFileError(path, `${where}: "paths" must be a list of file names)`);
+    }
+    for (const file of group.paths) {
+      // Weight files live beside model.json: a manifest must not reach elsewhere.
+      if (isAbsolute(file) || normalize(file).split(/[\\/]/).includes("..")) {
+        throw new ModelFileError(
+          path,
+          `${where}: weight file "${file}" is outside the model's folder)`,
+        );
+      }
+    }
+    if (!Array.isArray(group.weights)) {
+      throw new ModelFileError(path, `${where}: "weights" must be a list)`);
+    }
+    for (const spec of group.weights) {
+      const ok = typeof spec === "object" && spec !== null && typeof spec.name === "string" &&
+        Array.isArray(spec.shape) && spec.shape.every((d) => Number.isInteger(d) && d >= 0) &&
+        typeof spec.dtype === "string";
+      if (!ok) {
+        throw new ModelFileError(
+          path,
+          `${where}: weight ${JSON.stringify(spec)} needs a name, a shape and a dtype)`,
+        );
+      }
+    }
+  });
   return json;
 }
 
@@ -203,14 +248,14 @@ async function readArtifacts(folder: string): Promise<[tf.io.ModelArtifacts, Mod
       try {
         chunks.push(await Deno.readFile(filePath));
       } catch (error) {
-        if (error instanceof Deno.errors.NotFound) {
-          throw new ModelFileError(
-            filePath,
-            `Cannot load model: ${filePath} (named in ${modelPath}) does not exist`,
-            { cause: error },
-          );
-        }
-        throw error;
+        const why = error instanceof Deno.errors.NotFound
+          ? "does not exist"
+          : `cannot be read (${error})`;
+        throw new ModelFileError(
+          filePath,
+          `Cannot load model: ${filePath} (named in ${modelPath}) ${why}`,
+          { cause: error },
+        );
       }
     }
     specs.push(...group.weights);
@@ -274,20 +319,37 @@ export async function loadModel(
   path: string,
   options: LoadModelOptions = {},
 ): Promise<tf.LayersModel> {
-  const folder = modelFolder(path, "load");
+  rejectUnknownOptions("Cannot load model", options, ["compile"]);
+  const folder = await modelFolder(path, "load");
+  const modelPath = join(folder, "model.json");
   const [artifacts, json] = await readArtifacts(folder);
+  const failed = (error: unknown, what: string) =>
+    new ModelFileError(
+      modelPath,
+      `Cannot load model from ${modelPath}: ${what}: ${
+        error instanceof Error ? error.message : error
+      }`,
+      { cause: error },
+    );
+  // tfjs leaves the weights of the layers it built before failing: dispose those.
+  const variablesBefore = new Set(Object.keys(tf.engine().registeredVariables));
   let model: tf.LayersModel;
   try {
     model = await tf.loadLayersModel({ load: () => Promise.resolve(artifacts) });
   } catch (error) {
-    throw new ModelFileError(
-      join(folder, "model.json"),
-      `Cannot load model from ${folder}: ${error instanceof Error ? error.message : error}`,
-      { cause: error },
-    );
+    const registered = tf.engine().registeredVariables;
+    for (const name of Object.keys(registered)) {
+      if (!variablesBefore.has(name)) registered[name].dispose();
+    }
+    throw failed(error, "its layers cannot be built");
   }
   if (options.compile !== false && json.convlab?.compile) {
-    compileFromConfig(model, json.convlab.compile);
+    try {
+      compileFromConfig(model, json.convlab.compile);
+    } catch (error) {
+      model.dispose();
+      throw failed(error, "its compile settings are broken (load with {compile: false})");
+    }
   }
   return model;
 }

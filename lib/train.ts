@@ -42,8 +42,15 @@ import {
   type Tensors,
 } from "./batches.ts";
 import { Callback, History, LambdaCallback, type Logs } from "./callbacks.ts";
-import { compile, type Compiled, compiledState, type CompileOptions } from "./compile.ts";
+import {
+  compile,
+  type Compiled,
+  compiledState,
+  type CompileOptions,
+  ownOptimizer,
+} from "./compile.ts";
 import "./determinism.ts";
+import { rejectUnknownOptions } from "./_options.ts";
 import { markFrozen } from "./freeze.ts";
 import { inNotebook } from "./display.ts";
 import { makeProgress } from "./progress.ts";
@@ -123,8 +130,8 @@ async function checkTargets(
         );
       }
       if (classes !== null && y.size > 0) {
-        const [lo, hi] = await tf.tidy(() => tf.stack([tf.min(y), tf.max(y)])).data()
-          .then((d) => [d[0], d[1]]);
+        const range = tf.tidy(() => tf.stack([tf.min(y), tf.max(y)]));
+        const [lo, hi] = await range.data().finally(() => range.dispose());
         if (lo < 0 || hi >= classes) {
           throw new RangeError(
             `Cannot ${action}: labels${name} must be in [0, ${classes - 1}], got values from ` +
@@ -395,10 +402,12 @@ function requireCompiled(model: tf.LayersModel, action: string): Compiled {
     // A model compiled with tfjs's own model.compile: take over its optimizer, losses and metrics.
     const tfjs = model as unknown as {
       optimizer_?: tf.Optimizer;
+      isOptimizerOwned?: boolean;
       loss?: unknown;
       metrics?: unknown;
     };
     if (tfjs.optimizer_ && tfjs.loss !== undefined && tfjs.loss !== null) {
+      if (tfjs.isOptimizerOwned) ownOptimizer(tfjs.optimizer_);
       compile(model, {
         optimizer: tfjs.optimizer_,
         loss: tfjs.loss as CompileOptions["loss"],
@@ -433,32 +442,22 @@ function wantsBatchLogs(cb: tf.Callback, batch: number): boolean {
   return cb.onBatchEnd !== proto.onBatchEnd;
 }
 
-function checkFitOptions(options: FitOptions): void {
-  const known = new Set([
-    "batchSize",
-    "epochs",
-    "verbose",
-    "callbacks",
-    "validationSplit",
-    "validationData",
-    "shuffle",
-    "initialEpoch",
-    "stepsPerEpoch",
-    "validationSteps",
-    "validationBatchSize",
-    "validationFreq",
-    "classWeight",
-    "seed",
-  ]);
-  for (const key of Object.keys(options)) {
-    if (!known.has(key)) {
-      const snake = key.includes("_")
-        ? ` (options are camelCase: ${key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())})`
-        : "";
-      throw new RangeError(`Cannot fit: unknown option "${key}"${snake}`);
-    }
-  }
-}
+const FIT_OPTIONS = [
+  "batchSize",
+  "epochs",
+  "verbose",
+  "callbacks",
+  "validationSplit",
+  "validationData",
+  "shuffle",
+  "initialEpoch",
+  "stepsPerEpoch",
+  "validationSteps",
+  "validationBatchSize",
+  "validationFreq",
+  "classWeight",
+  "seed",
+];
 
 async function fitTensors(
   model: tf.LayersModel,
@@ -485,7 +484,7 @@ async function fitTensors(
   } else if (!isTensors(y)) {
     throw new TypeError(`Cannot fit: targets y are missing (got ${describe(y)})`);
   }
-  checkFitOptions(options);
+  rejectUnknownOptions("Cannot fit", options, FIT_OPTIONS);
   const epochs = positiveInteger("epochs", options.epochs ?? 1, action);
   const initialEpoch = options.initialEpoch ?? 0;
   if (!Number.isInteger(initialEpoch) || initialEpoch < 0 || initialEpoch >= epochs) {
@@ -608,6 +607,14 @@ async function fitTensors(
       );
       makeValFeed = () => tensorFeed(vx, vy, 0, vn, valBatch, null);
       validationSamples = vn;
+    } else if (
+      Array.isArray(validationData) && validationData.length > 0 &&
+      validationData.every((v) => v instanceof tf.Tensor)
+    ) {
+      throw new TypeError(
+        `Cannot fit: validationData must be [xVal, yVal], got a list of ${validationData.length} ` +
+          "tensor(s)",
+      );
     } else if (isBatchSource(validationData)) {
       const reader = new SourceReader(validationData);
       readers.push(reader);
@@ -768,6 +775,10 @@ async function fitTensors(
       if (model.stopTraining) break;
     }
     for (const cb of callbacks) await cb.onTrainEnd(logs);
+  } catch (error) {
+    // Keras calls no hook when training fails; ours still free what they hold (snapshots).
+    for (const cb of callbacks) if (cb instanceof Callback) cb.onTrainError(error);
+    throw error;
   } finally {
     (model as unknown as { isTraining: boolean }).isTraining = false;
     unmark();
@@ -789,6 +800,33 @@ export interface EvaluateOptions {
   returnDict?: boolean;
 }
 
+/**
+ * The batches of a source for `evaluate` (targets needed and checked against the compiled losses)
+ * or `predict` (`compiled` null: inputs only), at most `steps` of them.
+ */
+function inferenceFeed(
+  source: BatchSource,
+  steps: number | undefined,
+  compiled: Compiled | null,
+  inputs: ModelIO,
+  outputs: ModelIO,
+  action: string,
+): { reader: SourceReader; feed: BatchFeed } {
+  const limit = steps !== undefined ? positiveInteger("steps", steps, action) : null;
+  const reader = new SourceReader(source);
+  const feed = sourceFeed(
+    reader,
+    limit,
+    inputs,
+    outputs,
+    action,
+    compiled !== null,
+    () => {},
+    (batch) => checkBatchData(batch, compiled, inputs, outputs, action),
+  );
+  return { reader, feed };
+}
+
 async function evaluateTensors(
   model: tf.LayersModel,
   x: Tensors | BatchSource,
@@ -796,6 +834,11 @@ async function evaluateTensors(
   options: EvaluateOptions = {},
 ): Promise<number | number[] | Logs> {
   const action = "evaluate";
+  rejectUnknownOptions(
+    "Cannot evaluate",
+    isTensors(x) ? options : (y as EvaluateOptions | undefined) ?? options,
+    ["batchSize", "steps", "verbose", "returnDict"],
+  );
   const compiled = requireCompiled(model, action);
   const inputs = modelInputs(model);
   const outputs = modelOutputs(model);
@@ -817,20 +860,7 @@ async function evaluateTensors(
     feed = tensorFeed(xs, ys, 0, n, batchSize, null);
   } else if (isBatchSource(x)) {
     options = (y as EvaluateOptions | undefined) ?? options;
-    reader = new SourceReader(x);
-    const steps = options.steps !== undefined
-      ? positiveInteger("steps", options.steps, action)
-      : null;
-    feed = sourceFeed(
-      reader,
-      steps,
-      inputs,
-      outputs,
-      action,
-      true,
-      () => {},
-      (batch) => checkBatchData(batch, compiled, inputs, outputs, action),
-    );
+    ({ reader, feed } = inferenceFeed(x, options.steps, compiled, inputs, outputs, action));
   } else {
     throw new TypeError(`Cannot evaluate: x must be tensors or a batch source, got ${describe(x)}`);
   }
@@ -864,6 +894,7 @@ async function predictTensors(
   options: PredictOptions = {},
 ): Promise<tf.Tensor | tf.Tensor[]> {
   const action = "predict";
+  rejectUnknownOptions("Cannot predict", options, ["batchSize", "steps"]);
   if (!(model instanceof tf.LayersModel)) {
     throw new TypeError(`Cannot ${action}: expected a tf.LayersModel (tf.sequential or tf.model)`);
   }
@@ -878,20 +909,7 @@ async function predictTensors(
     const batchSize = positiveInteger("batchSize", options.batchSize ?? 32, action);
     feed = tensorFeed(xs, [], 0, n, batchSize, null);
   } else if (isBatchSource(x)) {
-    const steps = options.steps !== undefined
-      ? positiveInteger("steps", options.steps, action)
-      : null;
-    reader = new SourceReader(x);
-    feed = sourceFeed(
-      reader,
-      steps,
-      inputs,
-      outputs,
-      action,
-      false,
-      () => {},
-      (batch) => checkBatchData(batch, null, inputs, outputs, action),
-    );
+    ({ reader, feed } = inferenceFeed(x, options.steps, null, inputs, outputs, action));
   } else {
     throw new TypeError(`Cannot predict: x must be tensors or a batch source, got ${describe(x)}`);
   }

@@ -7,10 +7,10 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { relative } from "node:path";
 import { NotebookFormatError, readNotebook } from "../notebook.ts";
 import { AssignmentError, releaseAssignment } from "./assign.ts";
+import { parseCommandLine } from "./command_line.ts";
 import { formatProblem, validateAssignment } from "./validate.ts";
 
 const USAGE = `usage: deno task assign <source.ipynb> --out <release-dir> [options]
@@ -26,28 +26,14 @@ options:
 
 /** Run the assign command; returns the exit status. */
 export async function main(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        out: { type: "string" },
-        file: { type: "string", multiple: true },
-        name: { type: "string" },
-        check: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (e) {
-    console.error(`${(e as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
+  const parsed = parseCommandLine(args, {
+    out: { type: "string" },
+    file: { type: "string", multiple: true },
+    name: { type: "string" },
+    check: { type: "boolean" },
+  }, USAGE);
+  if (typeof parsed === "number") return parsed;
   const { values, positionals } = parsed;
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
   if (positionals.length !== 1 || (!values.check && !values.out)) {
     console.error(
       positionals.length !== 1

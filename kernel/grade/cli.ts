@@ -7,8 +7,8 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { GRADE_DEFAULTS, gradeAssignment, GradeError, shown } from "./grade.ts";
+import { parseCommandLine } from "./command_line.ts";
 import { MergeError, mergeGrades } from "./merge.ts";
 import { formatPoints } from "./results.ts";
 import { parseShard, type Shard } from "./submissions.ts";
@@ -43,34 +43,20 @@ function positiveNumber(name: string, text: string | undefined): number | undefi
 
 /** Run the grade command; returns the exit status. */
 export async function main(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        out: { type: "string" },
-        jobs: { type: "string" },
-        timeout: { type: "string" },
-        "notebook-timeout": { type: "string" },
-        memory: { type: "string" },
-        shard: { type: "string" },
-        student: { type: "string", multiple: true },
-        force: { type: "boolean" },
-        "canvas-column": { type: "string" },
-        quiet: { type: "boolean", short: "q" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (e) {
-    console.error(`${(e as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
+  const parsed = parseCommandLine(args, {
+    out: { type: "string" },
+    jobs: { type: "string" },
+    timeout: { type: "string" },
+    "notebook-timeout": { type: "string" },
+    memory: { type: "string" },
+    shard: { type: "string" },
+    student: { type: "string", multiple: true },
+    force: { type: "boolean" },
+    "canvas-column": { type: "string" },
+    quiet: { type: "boolean", short: "q" },
+  }, USAGE);
+  if (typeof parsed === "number") return parsed;
   const { values, positionals } = parsed;
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
   if (!values.out) {
     console.error(`--out <grades-dir> is required\n\n${USAGE}`);
     return 2;

@@ -63,20 +63,24 @@ function note(text: string): string {
   return `<div class="cl-grade-verdict cl-grade-note" role="note">${escapeHtml(text)}</div>`;
 }
 
-/** What students see of the executed notebook: hidden tests' code replaced by a line. */
+/**
+ * What students see of the executed notebook: read-only and test cells as released (without
+ * the grader's lines), hidden tests' code replaced by a line.
+ */
 function displayNotebook(input: FeedbackInput): Notebook {
   const cells = input.executed.cells.map((cell, i) => {
     const info = input.prepared.cells[i];
-    const hiddenLines = info?.keyCell?.hiddenTestLines ?? 0;
-    if (info?.role === "test" && info.keyCell && hiddenLines > 0) {
-      return {
-        ...cell,
-        source: `${info.keyCell.studentSource}\n// … ${hiddenLines} line${
+    const keyCell = info?.keyCell;
+    if (!keyCell || (info.origin !== "key" && info.origin !== "restored")) return cell;
+    const hiddenLines = keyCell.hiddenTestLines ?? 0;
+    return {
+      ...cell,
+      source: info.role === "test" && hiddenLines > 0
+        ? `${keyCell.studentSource}\n// … ${hiddenLines} line${
           hiddenLines === 1 ? "" : "s"
-        } of hidden tests ran here`,
-      };
-    }
-    return cell;
+        } of hidden tests ran here`
+        : keyCell.studentSource,
+    };
   });
   return { ...input.executed, cells };
 }

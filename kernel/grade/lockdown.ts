@@ -45,6 +45,9 @@ export function lockdown(
     Object;
   const { freeze, hasOwn, isFrozen } = Object;
   const ownKeys = Reflect.ownKeys;
+  const FunctionHasInstance = (Function.prototype as unknown as Record<symbol, unknown>)[
+    Symbol.hasInstance
+  ];
   const G = globalThis as unknown as Record<string, unknown>;
   // deno-fmt-ignore
   const intrinsicNames = [
@@ -90,8 +93,9 @@ export function lockdown(
       // An intrinsic this V8 does not have.
     }
   }
-  // V8's stack-trace hooks stay assignable: libraries set them, and they cannot turn a thrown
-  // error into a passing cell.
+  // V8's stack-trace hooks are frozen with the rest: a student's `Error.prepareStackTrace`
+  // would run inside the kernel's error reporting. It is defined (as V8's default, undefined)
+  // so that it cannot be added after the freeze either.
   const ErrorCtor = Error as unknown as Record<string, unknown>;
   if (!hasOwn(ErrorCtor, "prepareStackTrace")) {
     defineProperty(ErrorCtor, "prepareStackTrace", {
@@ -100,8 +104,6 @@ export function lockdown(
       configurable: false,
     });
   }
-  const keepWritable = (o: object, key: PropertyKey) =>
-    o === Error && (key === "prepareStackTrace" || key === "stackTraceLimit");
 
   const report: LockdownReport = { frozen: 0, tamed: 0 };
   const seen = new WeakSet<object>();
@@ -155,7 +157,6 @@ export function lockdown(
         const d = descriptors[key as string];
         if ("value" in d) {
           if (deep) queue.push(d.value);
-          if (keepWritable(o, key)) continue;
           if (tamable && typeof key === "string" && d.configurable) {
             tame(o, key, d.value, d.enumerable);
           }
@@ -191,11 +192,36 @@ export function lockdown(
       // Classes only: a prototype with methods of its own besides `constructor`.
       if (typeof proto === "object" && proto !== null && ownKeys(proto).length > 1) {
         harden([proto], false);
+        lockInstanceOf(value);
       }
     }
   };
   for (const ns of classModules) classes(ns, 0);
   return report;
+
+  /**
+   * `x instanceof C` for a library class: its answer cannot be redefined (an own
+   * `Symbol.hasInstance`, or a new `C.prototype`). The constructor is not frozen: libraries keep
+   * state in static fields (tfjs's registries are created on first use).
+   */
+  function lockInstanceOf(ctor: object): void {
+    const own = getOwnPropertyDescriptor(ctor, Symbol.hasInstance);
+    try {
+      if (!own) {
+        defineProperty(ctor, Symbol.hasInstance, {
+          value: FunctionHasInstance,
+          writable: false,
+          enumerable: false,
+          configurable: false,
+        });
+      } else if (own.configurable) {
+        defineProperty(ctor, Symbol.hasInstance, { writable: false, configurable: false });
+      }
+      defineProperty(ctor, "prototype", { writable: false });
+    } catch {
+      // A constructor that is frozen already, or a proxy: nothing to lock.
+    }
+  }
 }
 
 /**
@@ -204,10 +230,12 @@ export function lockdown(
  *
  * @param deepModules specifiers imported and frozen transitively (test helpers, `node:assert`)
  * @param classModules specifiers imported with only their classes' prototypes frozen
+ * @param after statements run once the realm is locked down (the grader's keeper)
  */
 export function preludeSource(
   deepModules: readonly string[],
   classModules: readonly string[],
+  after = "",
 ): string {
   const load = (specs: readonly string[]) =>
     `[${specs.map((s) => `await import(${JSON.stringify(s)})`).join(", ")}]`;
@@ -215,7 +243,7 @@ export function preludeSource(
     "// Convlab grader: hardens this session before any student code runs.",
     `await (async () => { (${lockdown.toString()})(${load(deepModules)}, ${
       load(classModules)
-    }); })();`,
+    }); ${after} })();`,
   ].join("\n");
 }
 

@@ -1,13 +1,17 @@
 /**
  * nbgrader's overwrite step, Convlab style: match a submission's cells to the key by
  * `grade_id`, restore locked and test cells from the key (hidden tests included), re-add the
- * deleted ones, and say which were edited.
+ * deleted ones, and say which were edited. Test cells also get one line of the grader's at
+ * their start (fresh imports of the helpers, and the names earlier read-only and test cells
+ * declared, see `keep.ts`), and read-only and test cells one at their end that keeps their names.
  *
  * @module
  */
 import { type Cell, newCellId, type Notebook } from "../notebook.ts";
 import type { GradingKey, KeyCell } from "./key.ts";
 import { cellChecksum, type CellRole, cellRole, gradeId, nbgraderMetadata } from "./nbgrader.ts";
+import { topLevelDeclarations, usedNames } from "./declarations.ts";
+import { keepLine, type KeptStore, randomName, takeStatements } from "./keep.ts";
 
 /** Where a cell of the notebook to run came from. */
 export type CellOrigin =
@@ -42,6 +46,8 @@ export interface PreparedSubmission {
   missing: string[];
   /** Other things worth telling (duplicated cells, cells claiming to be tests). */
   notes: string[];
+  /** Global name of the keeper the prelude defines (see `keep.ts`). */
+  keeper: string;
 }
 
 /** A binding an import declaration makes: `local` from module `from` (`*`, `default` or a name). */
@@ -77,18 +83,27 @@ export function importBindings(source: string): ImportBinding[] {
   return bindings;
 }
 
+/** Whether `source` mentions the identifier `name` (not as a property: `x.name`). */
+export function mentions(source: string, name: string): boolean {
+  return new RegExp(`(?<![\\w$.])${name.replace(/\$/g, "\\$")}(?![\\w$])`).test(source);
+}
+
 /**
- * Import lines that re-bind, inside a test cell, every name the key's read-only and test cells
- * import and this cell uses without importing it itself. In a REPL session a later cell may
+ * The import bindings to re-bind in a test cell: every name the key's read-only and test cells
+ * import that this cell uses without importing it itself. In a REPL session a later cell may
  * re-declare any earlier name — a student's `const assertClose = () => {}` would otherwise
  * replace the helper the test cells call. A fresh `const` from the (frozen) module wins.
  */
-export function freshImports(source: string, bindings: ImportBinding[]): string {
+function freshImportBindings(source: string, bindings: ImportBinding[]): ImportBinding[] {
   const own = new Set(importBindings(source).map((b) => b.local));
-  const needed = bindings.filter((b, i) =>
+  return bindings.filter((b, i) =>
     !own.has(b.local) && bindings.findIndex((o) => o.local === b.local) === i &&
-    new RegExp(`(?<![\\w$.])${b.local.replace(/\$/g, "\\$")}(?![\\w$])`).test(source)
+    mentions(source, b.local)
   );
+}
+
+/** Import declarations (on one line) for the given bindings. */
+function freshImportLines(needed: ImportBinding[]): string {
   const lines: string[] = [];
   const byModule = new Map<string, ImportBinding[]>();
   for (const b of needed) {
@@ -103,15 +118,11 @@ export function freshImports(source: string, bindings: ImportBinding[]): string 
     );
     lines.push(`import { ${names.join(", ")} } from ${JSON.stringify(from)};`);
   }
-  return lines.length ? lines.join(" ") + " // re-bound by the grader\n" : "";
+  return lines.join(" ");
 }
 
-function keyVersion(keyCell: KeyCell, id = newCellId(), preamble = ""): Cell {
-  const base = {
-    id,
-    metadata: structuredClone(keyCell.metadata),
-    source: keyCell.role === "test" ? preamble + keyCell.source : keyCell.source,
-  };
+function keyVersion(keyCell: KeyCell, id = newCellId()): Cell {
+  const base = { id, metadata: structuredClone(keyCell.metadata), source: keyCell.source };
   return keyCell.cellType === "code"
     ? { ...base, cell_type: "code", outputs: [], execution_count: null }
     : { ...base, cell_type: keyCell.cellType };
@@ -156,8 +167,7 @@ export async function prepareSubmission(
   const bindings = key.cells
     .filter((c) => c.role === "test" || c.role === "locked")
     .flatMap((c) => importBindings(c.source));
-  const testVersion = (keyCell: KeyCell, id?: string) =>
-    keyVersion(keyCell, id, freshImports(keyCell.source, bindings));
+  const testVersion = (keyCell: KeyCell, id?: string) => keyVersion(keyCell, id);
   const matched = new Set<string>();
   const cells: Cell[] = [];
   const info: PreparedCell[] = [];
@@ -237,6 +247,8 @@ export async function prepareSubmission(
     after = at;
   }
 
+  const keeper = randomName("__convlab_keeper_");
+  addGraderLines(cells, info, bindings, keeper);
   const notebook: Notebook = {
     nbformat: 4,
     nbformat_minor: submitted.nbformat_minor,
@@ -244,5 +256,68 @@ export async function prepareSubmission(
     metadata: structuredClone(key.notebookMetadata),
     cells,
   };
-  return { notebook, cells: info, tampered, missing, notes };
+  return { notebook, cells: info, tampered, missing, notes, keeper };
+}
+
+/**
+ * The grader's lines in key cells: at the start of each test cell, fresh imports of the helpers
+ * it uses and the names earlier read-only and test cells declared (all of a read-only cell's,
+ * those of a test cell that this one mentions); at the end of each read-only and test cell, one
+ * line that keeps what it declares (see `keep.ts`).
+ */
+function addGraderLines(
+  cells: Cell[],
+  info: PreparedCell[],
+  bindings: ImportBinding[],
+  keeper: string,
+): void {
+  const stores: KeptStore[] = [];
+  info.forEach((c, i) => {
+    const keyCell = c.keyCell;
+    if (
+      !keyCell || c.origin === "student" || c.origin === "stub" ||
+      (c.role !== "test" && c.role !== "locked") || cells[i].cell_type !== "code"
+    ) return;
+    const own = topLevelDeclarations(keyCell.source);
+    let preamble = "";
+    if (c.role === "test") {
+      const used = usedNames(keyCell.source);
+      const imports = freshImportBindings(keyCell.source, bindings);
+      const taken = new Set([
+        ...own.consts,
+        ...own.assignable,
+        ...own.mutable,
+        ...importBindings(keyCell.source).map((b) => b.local),
+        ...imports.map((b) => b.local),
+      ]);
+      // The latest cell that declares a name is where it comes from.
+      const takes = new Map<KeptStore, { consts: string[]; assignable: string[] }>();
+      for (let k = stores.length - 1; k >= 0; k--) {
+        const kept = stores[k];
+        const wanted = (name: string) => !taken.has(name) && (kept.readOnly || used.has(name));
+        const consts = kept.consts.filter(wanted);
+        const assignable = kept.assignable.filter(wanted);
+        for (const name of [...kept.consts, ...kept.assignable]) taken.add(name);
+        if (consts.length || assignable.length) takes.set(kept, { consts, assignable });
+      }
+      const parts = [
+        freshImportLines(imports),
+        takeStatements(keeper, [...takes].reverse().map(([kept, names]) => ({ kept, ...names }))),
+      ].filter(Boolean);
+      if (parts.length) preamble = `${parts.join(" ")} // re-bound by the grader\n`;
+    }
+    let suffix = "";
+    if (own.consts.length || own.assignable.length) {
+      const kept: KeptStore = {
+        store: randomName("__convlab_kept_"),
+        where: `${ROLE_NAMES[c.role]} ${i + 1} ("${c.gradeId}")`,
+        readOnly: c.role === "locked",
+        consts: own.consts,
+        assignable: own.assignable,
+      };
+      stores.push(kept);
+      suffix = `\n${keepLine(keeper, kept)}`;
+    }
+    cells[i] = { ...cells[i], source: preamble + keyCell.source + suffix };
+  });
 }

@@ -11,12 +11,20 @@
  * @module
  */
 import { join } from "node:path";
-import { type CellReport, executeNotebook } from "../mod.ts";
+import { type CellReport, executeNotebook, type ProgressEvent } from "../mod.ts";
 import type { Cell, Notebook } from "../notebook.ts";
 import type { GradingKey } from "./key.ts";
+import { keeperSource } from "./keep.ts";
 import { partitionPreload, preludeSource } from "./lockdown.ts";
 import type { PreparedSubmission } from "./restore.ts";
-import { PROJECT_ROOT, type SandboxPermissions, watchMemory } from "./sandbox.ts";
+import {
+  PROJECT_ROOT,
+  type SandboxPermissions,
+  SESSION_ENV,
+  SESSION_PRELUDE,
+  type WatchdogCause,
+  watchProcess,
+} from "./sandbox.ts";
 import type { CellRun, CellRunStatus, RunOutcome } from "./score.ts";
 
 /** Where and how to run one submission. */
@@ -38,11 +46,11 @@ export interface RunContext {
 /** Metadata that marks the prelude cell. */
 const PRELUDE_MARK = { convlab: { grader: "prelude" } };
 
-function preludeCell(key: GradingKey): Cell {
+function preludeCell(key: GradingKey, keeper: string): Cell {
   const { deep, classes } = partitionPreload(key.preload);
   return {
     cell_type: "code",
-    source: preludeSource(deep, classes),
+    source: preludeSource(deep, classes, `${keeperSource(keeper)} ${SESSION_PRELUDE}`),
     metadata: structuredClone(PRELUDE_MARK),
     outputs: [],
     execution_count: null,
@@ -89,26 +97,6 @@ async function withStartRetry<T>(run: () => Promise<T>, attempts = 3): Promise<T
   }
 }
 
-/** Find the session's process: a child of this process whose working directory is `cwd`. */
-async function findSessionPid(cwd: string): Promise<number | undefined> {
-  try {
-    for await (const entry of Deno.readDir("/proc")) {
-      if (!/^\d+$/.test(entry.name)) continue;
-      try {
-        const stat = await Deno.readTextFile(`/proc/${entry.name}/stat`);
-        const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-        if (ppid !== Deno.pid) continue;
-        if (await Deno.readLink(`/proc/${entry.name}/cwd`) === cwd) return Number(entry.name);
-      } catch {
-        // The process went away, or is not ours to read.
-      }
-    }
-  } catch {
-    // No /proc (not Linux): the V8 heap cap is the only memory limit.
-  }
-  return undefined;
-}
-
 /**
  * Run one prepared submission.
  *
@@ -121,32 +109,26 @@ export async function runSubmission(
 ): Promise<{ executed: Notebook; outcome: RunOutcome }> {
   const notebook: Notebook = {
     ...prepared.notebook,
-    cells: [preludeCell(ctx.key), ...structuredClone(prepared.notebook.cells)],
+    cells: [preludeCell(ctx.key, prepared.keeper), ...structuredClone(prepared.notebook.cells)],
   };
   // The heap cap covers V8's heap; typed arrays and WebAssembly memory live outside it, so the
-  // watchdog allows the heap plus room for those and kills the process past that.
+  // watchdog allows the heap plus room for those and kills the process past that, or when it
+  // starts a worker.
   const rssLimitMb = ctx.memoryMb * 1.5 + 256;
-  let memoryExceeded: number | undefined;
-  let stopWatching = () => {};
-  let watching = true;
-  const watcher = (async () => {
-    // The session starts inside executeNotebook: look for its process until it appears.
-    for (let i = 0; i < 200 && watching; i++) {
-      const pid = await findSessionPid(ctx.cwd);
-      if (pid !== undefined) {
-        stopWatching = watchMemory(pid, rssLimitMb, (rss) => {
-          memoryExceeded = rss;
-          try {
-            Deno.kill(pid, "SIGKILL");
-          } catch {
-            // Already gone.
-          }
-        });
-        return;
+  let stoppedBy: WatchdogCause | undefined;
+  const watchdogs: (() => void)[] = [];
+  const onProgress = (event: ProgressEvent) => {
+    if (event.type !== "kernel") return;
+    const pid = event.pid;
+    watchdogs.push(watchProcess(pid, rssLimitMb, (cause) => {
+      stoppedBy = cause;
+      try {
+        Deno.kill(pid, "SIGKILL");
+      } catch {
+        // Already gone.
       }
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  })();
+    }));
+  };
   let result;
   try {
     result = await withStartRetry(() =>
@@ -159,15 +141,14 @@ export async function runSubmission(
         allowErrors: true,
         memoryMb: ctx.memoryMb,
         maxOutputBytes: ctx.maxOutputBytes ?? 1024 * 1024,
-        env: {},
+        env: { ...SESSION_ENV },
         denoArgs: ["--config", join(PROJECT_ROOT, "deno.json"), "--frozen", "--cached-only"],
+        onProgress,
         signal: ctx.signal,
       })
     );
   } finally {
-    watching = false;
-    await watcher;
-    stopWatching();
+    for (const stop of watchdogs) stop();
   }
   const [preludeReport, ...reports] = result.cells;
   const cells = reports.map(cellRun);
@@ -184,9 +165,12 @@ export async function runSubmission(
     outcome.preludeError = run.message ?? run.status;
   }
   const crashed = cells.find((c) => c.status === "crashed");
-  if (memoryExceeded !== undefined && crashed) {
-    outcome.crashCause = `it used more than ${Math.round(rssLimitMb)} MiB of memory ` +
-      `(${Math.round(memoryExceeded)} MiB resident) and was stopped`;
+  if (stoppedBy?.kind === "memory" && crashed) {
+    outcome.crashCause = `it used more than ${Math.round(stoppedBy.limitMb)} MiB of memory ` +
+      `(${Math.round(stoppedBy.rssMb)} MiB resident) and was stopped`;
+  } else if (stoppedBy?.kind === "workers" && crashed) {
+    outcome.crashCause = "it started a worker thread, which grading does not allow, and was " +
+      "stopped";
   } else if (crashed?.message) {
     outcome.crashCause = crashed.message;
   }

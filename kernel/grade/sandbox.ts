@@ -4,10 +4,11 @@
  *
  * A session may read only its own scratch copy of the submission, the lib, the data, the npm
  * packages and Deno's module cache, and write only its scratch folder. It gets no network, no
- * environment, no subprocesses, no FFI and no system information — Deno's permission system
- * enforces that inside the process. Around the process the host keeps a time limit per cell and
- * per notebook, a V8 heap cap, a cap on output, and (on Linux) a watchdog on the process's
- * resident memory, which the heap cap does not cover (typed arrays, WebAssembly memory).
+ * environment (but the two variables the grader sets for the lib), no subprocesses, no FFI and
+ * no system information — Deno's permission system enforces that inside the process. Around the
+ * process the host keeps a time limit per cell and per notebook, a V8 heap cap, a cap on output,
+ * and (on Linux) a watchdog on the process: its resident memory, which the heap cap does not
+ * cover (typed arrays, WebAssembly memory), and its threads (no workers).
  *
  * @module
  */
@@ -19,7 +20,8 @@ export interface SandboxPermissions {
   read: string[];
   write: string[];
   net: false;
-  env: false;
+  /** Only the variables of {@linkcode SESSION_ENV}. */
+  env: string[];
   run: false;
   ffi: false;
   sys: false;
@@ -48,6 +50,27 @@ export async function denoDir(): Promise<string> {
   denoDirCache = JSON.parse(new TextDecoder().decode(out.stdout)).denoDir as string;
   return denoDirCache;
 }
+
+/**
+ * The environment of a grading session: the lib's backend chosen without probing for a GPU
+ * (grades must not depend on the machine) and run on one thread (`--jobs` runs sessions side by
+ * side; the threaded build would also start workers, which the watchdog forbids). Faster too:
+ * no WebGPU probe and no pool of eight workers to start in each session.
+ */
+export const SESSION_ENV: Readonly<Record<string, string>> = Object.freeze({
+  CONVLAB_BACKEND: "wasm",
+  CONVLAB_THREADS: "1",
+});
+
+/**
+ * Statements the grader's prelude runs once the realm is locked down: `new Worker()` fails at
+ * once with a clear error (a worker from `node:worker_threads` gets the session stopped by the
+ * watchdog instead).
+ */
+export const SESSION_PRELUDE =
+  'Object.defineProperty(globalThis, "Worker", { value: function Worker() { throw new TypeError(' +
+  '"Workers are not available while grading"); }, writable: false, enumerable: false, ' +
+  "configurable: false });";
 
 /** Public folders a session may read when present: Debian's datasets, and fonts (text in images). */
 export const SYSTEM_DATA_DIRS = ["/usr/share/datasets", "/usr/share/fonts"];
@@ -80,7 +103,7 @@ export async function sandboxPermissions(scratch: string): Promise<SandboxPermis
     read,
     write: [scratch],
     net: false,
-    env: false,
+    env: Object.keys(SESSION_ENV),
     run: false,
     ffi: false,
     sys: false,
@@ -111,35 +134,77 @@ export function assertKeyOutsideSandbox(keyFile: string, permissions: SandboxPer
   }
 }
 
-/** Resident memory of a process in MiB (Linux `/proc`), or undefined when unknown. */
-export async function residentMemoryMb(pid: number): Promise<number | undefined> {
+/** What the watchdog saw of a process (Linux `/proc`). */
+interface ProcessState {
+  /** Resident memory in MiB. */
+  rssMb: number;
+  /** Threads. */
+  threads: number;
+}
+
+async function processState(pid: number): Promise<ProcessState | undefined> {
   try {
     const status = await Deno.readTextFile(`/proc/${pid}/status`);
-    const m = status.match(/^VmRSS:\s+(\d+)\s+kB/m);
-    return m ? Number(m[1]) / 1024 : undefined;
+    const rss = status.match(/^VmRSS:\s+(\d+)\s+kB/m);
+    const threads = status.match(/^Threads:\s+(\d+)/m);
+    if (!rss || !threads) return undefined;
+    return { rssMb: Number(rss[1]) / 1024, threads: Number(threads[1]) };
   } catch {
     return undefined;
   }
 }
 
+/** Whether one of a process's threads runs a JavaScript worker (Deno names them `worker-N`). */
+async function hasWorkerThread(pid: number): Promise<boolean> {
+  try {
+    for await (const task of Deno.readDir(`/proc/${pid}/task`)) {
+      const name = await Deno.readTextFile(`/proc/${pid}/task/${task.name}/comm`).catch(() => "");
+      if (/^worker-\d+\s*$/.test(name)) return true;
+    }
+  } catch {
+    // The process is gone.
+  }
+  return false;
+}
+
+/** Why the watchdog stopped a process. */
+export type WatchdogCause =
+  | { kind: "memory"; rssMb: number; limitMb: number }
+  | { kind: "workers" };
+
 /**
- * Watch a process's resident memory and call `onExceeded` once when it passes `limitMb`.
- * Returns a function that stops watching.
+ * Watch a grading session's process and call `onExceeded` once when its resident memory passes
+ * `limitMb` or it starts a worker thread (a worker could keep cores busy for other students'
+ * sessions, or multiply the memory). Returns a function that stops watching.
  */
-export function watchMemory(
+export function watchProcess(
   pid: number,
   limitMb: number,
-  onExceeded: (rssMb: number) => void,
+  onExceeded: (cause: WatchdogCause) => void,
   intervalMs = 100,
 ): () => void {
-  let stopped = false;
+  let stopped = false, checking = false, threadsSeen = 0;
   const timer = setInterval(async () => {
-    if (stopped) return;
-    const rss = await residentMemoryMb(pid);
-    if (rss !== undefined && rss > limitMb && !stopped) {
-      stopped = true;
-      clearInterval(timer);
-      onExceeded(rss);
+    if (stopped || checking) return;
+    checking = true;
+    try {
+      const state = await processState(pid);
+      if (!state || stopped) return;
+      let cause: WatchdogCause | undefined;
+      if (state.rssMb > limitMb) cause = { kind: "memory", rssMb: state.rssMb, limitMb };
+      else if (state.threads !== threadsSeen) {
+        // Threads came or went: look at their names (Deno's own pools change size; workers are
+        // named).
+        threadsSeen = state.threads;
+        if (await hasWorkerThread(pid)) cause = { kind: "workers" };
+      }
+      if (cause && !stopped) {
+        stopped = true;
+        clearInterval(timer);
+        onExceeded(cause);
+      }
+    } finally {
+      checking = false;
     }
   }, intervalMs);
   return () => {

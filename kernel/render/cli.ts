@@ -7,6 +7,9 @@
 import { parseArgs } from "node:util";
 import { relative } from "node:path";
 import { NotebookFormatError } from "../notebook.ts";
+import { ParameterError, parseParameter as parseKernelParameter } from "../parameters.ts";
+import { enterCallerFolder } from "../caller_folder.ts";
+import { exitOnSignals } from "../session/kernels.ts";
 import { type PageProgress, renderSite, SiteInputError, type SiteOptions } from "./site.ts";
 
 const HELP = `Render notebooks as a static HTML course site (works offline, no CDN).
@@ -43,14 +46,11 @@ Exit status: 0 when every page was written and every executed notebook ran witho
  * ```
  */
 export function parseParameter(text: string): [string, unknown] {
-  const eq = text.indexOf("=");
-  if (eq <= 0) throw new SiteInputError(`-p ${text}: expected name=value`);
-  const name = text.slice(0, eq);
-  const raw = text.slice(eq + 1);
   try {
-    return [name, JSON.parse(raw)];
-  } catch {
-    return [name, raw];
+    return parseKernelParameter(text);
+  } catch (e) {
+    if (e instanceof ParameterError) throw new SiteInputError(`-p ${text}: ${e.reason}`);
+    throw e;
   }
 }
 
@@ -166,4 +166,8 @@ export async function main(args: string[]): Promise<number> {
   }
 }
 
-if (import.meta.main) Deno.exit(await main(Deno.args));
+if (import.meta.main) {
+  enterCallerFolder();
+  exitOnSignals();
+  Deno.exit(await main(Deno.args));
+}

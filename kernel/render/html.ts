@@ -49,3 +49,18 @@ export function bytesToBase64(bytes: Uint8Array): string {
   }
   return btoa(binary);
 }
+
+/**
+ * A one-line plain-text notice as HTML: escaped, with `backquoted` spans shown as code.
+ *
+ * @example
+ * ```ts
+ * import { noticeHtml } from "./html.ts";
+ * console.log(noticeHtml("Run `deno task course --full`.")); // Run <code>deno task course --full</code>.
+ * ```
+ */
+export function noticeHtml(text: string): string {
+  return `<p class="cl-notice" role="note">${
+    escapeHtml(text).replace(/`([^`]+)`/g, "<code>$1</code>")
+  }</p>`;
+}

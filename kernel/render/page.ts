@@ -9,7 +9,7 @@ import type { Cell, Notebook } from "../notebook.ts";
 import { type AssetNeeds, assetTags, untrustedPagePolicy } from "./assets.ts";
 import { type CellRenderOptions, renderCell } from "./cells.ts";
 import { loadSanitizer, newRenderContext } from "./context.ts";
-import { escapeHtml } from "./html.ts";
+import { escapeHtml, noticeHtml } from "./html.ts";
 import { type Heading, markdownHeadings, markdownPlainText } from "./markdown.ts";
 
 /** A link to another page of the site. */
@@ -330,9 +330,7 @@ export async function renderNotebookPage(
       escapeHtml(options.downloadHref)
     }" download>Download the notebook</a>.`
     : escapeHtml(footerText);
-  const notice = options.notice
-    ? `<p class="cl-notice" role="note">${escapeHtml(options.notice)}</p>\n`
-    : "";
+  const notice = options.notice ? `${noticeHtml(options.notice)}\n` : "";
   const main = `<article class="cl-article">
 ${notice}${options.beforeContent ?? ""}${cells.join("")}${options.afterContent ?? ""}</article>
 ${pagerHtml(options.prev, options.next)}

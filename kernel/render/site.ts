@@ -11,7 +11,7 @@ import { type AssetNeeds, writeSiteAssets } from "./assets.ts";
 import { ExecutionCache, findProjectRoot } from "./cache.ts";
 import { type ExecutionRequest, kernelExecutor, type NotebookExecutor } from "./execute.ts";
 import type { ProgressEvent } from "../execute.ts";
-import { escapeHtml } from "./html.ts";
+import { escapeHtml, noticeHtml } from "./html.ts";
 import { newMarkdownEnv, renderMarkdown } from "./markdown.ts";
 import { type NavLink, notebookTitle, pageShell, renderNotebookPage } from "./page.ts";
 
@@ -158,6 +158,11 @@ function pageName(path: string): string {
   return `${basename(path, extname(path))}.html`;
 }
 
+/** A link to a page or file in the site: its name as a URL path (`#`, `?`, `%` escaped). */
+function hrefOf(name: string): string {
+  return encodeURIComponent(name);
+}
+
 function neverRun(nb: Notebook): boolean {
   const code = nb.cells.filter((c) => c.cell_type === "code");
   return code.length > 0 && code.every((c) => c.execution_count === null);
@@ -208,7 +213,7 @@ export async function renderIndexPage(
     homeHref: "index.html",
     toc: "",
     main: `<article class="cl-article">${
-      options.notice ? `<p class="cl-notice" role="note">${escapeHtml(options.notice)}</p>` : ""
+      options.notice ? noticeHtml(options.notice) : ""
     }${intro}<ol class="cl-lesson-list">\n${items}\n</ol></article>`,
     needs: options.needs ?? { math: false, plotly: false },
     singleFile: options.singleFile ?? false,
@@ -275,6 +280,9 @@ export async function renderSite(inputs: string[], options: SiteOptions): Promis
   }
   const notebooks = await Promise.all(paths.map((p) => readNotebook(p)));
   const outDir = resolve(options.outDir);
+  if ((await Deno.stat(outDir).catch(() => undefined))?.isFile) {
+    throw new SiteInputError(`${options.outDir}: is a file; --out needs a folder for the site`);
+  }
   await Deno.mkdir(outDir, { recursive: true });
 
   // Untrusted notebooks are never executed here: the renderer's kernel runs with a lesson's
@@ -340,7 +348,7 @@ export async function renderSite(inputs: string[], options: SiteOptions): Promis
   }
 
   const titles = executed.map(({ nb }, i) => notebookTitle(nb, paths[i]));
-  const lessons: NavLink[] = paths.map((p, i) => ({ title: titles[i], href: pageName(p) }));
+  const lessons: NavLink[] = paths.map((p, i) => ({ title: titles[i], href: hrefOf(pageName(p)) }));
 
   // The notebooks as their authors wrote them (not the executed copies) for readers to run;
   // not for single files (which stand alone) or untrusted notebooks.
@@ -366,7 +374,7 @@ export async function renderSite(inputs: string[], options: SiteOptions): Promis
       singleFile: options.singleFile,
       sanitize: options.sanitize,
       notice,
-      downloadHref: downloads ? `notebooks/${basename(path)}` : undefined,
+      downloadHref: downloads ? `notebooks/${hrefOf(basename(path))}` : undefined,
     });
     needs.math ||= page.needs.math;
     needs.plotly ||= page.needs.plotly;
@@ -393,7 +401,7 @@ export async function renderSite(inputs: string[], options: SiteOptions): Promis
   await writeFileAtomic(
     index,
     await renderIndexPage(
-      pages.map((p) => ({ title: p.title, summary: p.summary, href: pageName(p.source) })),
+      pages.map((p) => ({ title: p.title, summary: p.summary, href: hrefOf(pageName(p.source)) })),
       {
         siteTitle: options.siteTitle,
         intro: intro.html,

@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { escapeHtml } from "../render/html.ts";
 
 /** A MIME bundle: MIME type → value. */
 export type MimeBundle = Record<string, unknown>;
@@ -33,18 +34,6 @@ function isObject(value: unknown): value is Record<string | symbol, unknown> {
 
 function hasDisplaySymbol(value: unknown): value is { [$display](): unknown } {
   return isObject(value) && $display in value && typeof value[$display] === "function";
-}
-
-const HTML_ESCAPES: Record<string, string> = {
-  "&": "&amp;",
-  "<": "&lt;",
-  ">": "&gt;",
-  '"': "&quot;",
-  "'": "&#39;",
-};
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]);
 }
 
 function vegaBundle(value: { toSpec(): unknown }): MimeBundle | null {

@@ -16,3 +16,4 @@ export * from "./session.ts";
 export * from "./permissions.ts";
 export { CellSyntaxError, transpileCell, type TranspiledCell } from "./transpile.ts";
 export { CellOutputs, formatBytes } from "./outputs.ts";
+export { exitOnSignals, stopAllKernels } from "./kernels.ts";

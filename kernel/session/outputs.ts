@@ -11,12 +11,11 @@ import type { Output, StreamOutput } from "../notebook.ts";
 
 const encoder = new TextEncoder();
 
+const NON_ASCII = /[\u0080-\uffff]/;
+
 function utf8Length(text: string): number {
-  // Fast path for ASCII; exact otherwise.
-  for (let i = 0; i < text.length; i++) {
-    if (text.charCodeAt(i) > 127) return encoder.encode(text).length;
-  }
-  return text.length;
+  // Fast path for ASCII (a native scan); exact otherwise.
+  return NON_ASCII.test(text) ? encoder.encode(text).length : text.length;
 }
 
 /** Rich outputs of a cell may take this many times the stream cap (16 MiB by default). */
@@ -29,10 +28,16 @@ export function formatBytes(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }
 
-function appendStream(list: Output[], name: "stdout" | "stderr", text: string): void {
+/** Append stream text to a list (merged into its last output when that is the same stream). */
+function appendStream(list: Output[], name: "stdout" | "stderr", text: string): StreamOutput {
   const last = list[list.length - 1];
-  if (last && last.output_type === "stream" && last.name === name) last.text += text;
-  else list.push({ output_type: "stream", name, text } satisfies StreamOutput);
+  if (last && last.output_type === "stream" && last.name === name) {
+    last.text += text;
+    return last;
+  }
+  const out: StreamOutput = { output_type: "stream", name, text };
+  list.push(out);
+  return out;
 }
 
 /** A cell's output list with a cap on stream text. `outputs` is live: it changes in place. */
@@ -48,6 +53,8 @@ export class CellOutputs {
   #clearBeforeNext = false;
   #richBytes = 0;
   #richDropped = 0;
+  /** UTF-8 size of each stream output in the tail, kept as text arrives (never re-measured). */
+  #tailSizes = new WeakMap<Output, number>();
 
   /** @param maxStreamBytes cap on the cell's stream text (head and tail halves kept). */
   constructor(maxStreamBytes: number) {
@@ -107,19 +114,18 @@ export class CellOutputs {
 
   #addStream(name: "stdout" | "stderr", text: string): void {
     const headCap = Math.floor(this.#cap / 2);
+    const bytes = utf8Length(text);
     if (this.#dropped === 0 && this.#tail.length === 0) {
-      const bytes = utf8Length(text);
-      if (this.#headBytes + bytes <= this.#cap) {
-        // Everything still fits: keep it in the head (moved to the tail later if needed).
-        appendStream(this.#head, name, text);
-        this.#headBytes += bytes;
-        if (this.#headBytes > headCap) this.#splitHead(headCap);
-        return;
-      }
-      this.#splitHead(headCap);
+      // The head fills first, even from one piece larger than the cap; what passes its half of
+      // the cap moves to the tail.
+      appendStream(this.#head, name, text);
+      this.#headBytes += bytes;
+      if (this.#headBytes > headCap) this.#splitHead(headCap);
+    } else {
+      const out = appendStream(this.#tail, name, text);
+      this.#tailSizes.set(out, (this.#tailSizes.get(out) ?? 0) + bytes);
+      this.#tailBytes += bytes;
     }
-    appendStream(this.#tail, name, text);
-    this.#tailBytes += utf8Length(text);
     this.#trimTail(this.#cap - headCap);
   }
 
@@ -151,10 +157,12 @@ export class CellOutputs {
     this.#head = head;
     this.#headBytes = used;
     this.#tail = [...moved, ...this.#tail];
-    this.#tailBytes = moved.reduce(
-      (n, o) => n + (o.output_type === "stream" ? utf8Length(o.text) : 0),
-      this.#tailBytes,
-    );
+    for (const o of moved) {
+      if (o.output_type !== "stream") continue;
+      const bytes = utf8Length(o.text);
+      this.#tailSizes.set(o, bytes);
+      this.#tailBytes += bytes;
+    }
   }
 
   #trimTail(tailCap: number): void {
@@ -162,7 +170,7 @@ export class CellOutputs {
       const index = this.#tail.findIndex((o) => o.output_type === "stream");
       if (index < 0) return;
       const out = this.#tail[index] as StreamOutput;
-      const bytes = utf8Length(out.text);
+      const bytes = this.#tailSizes.get(out) ?? utf8Length(out.text);
       const excess = this.#tailBytes - tailCap;
       if (bytes <= excess) {
         this.#tail.splice(index, 1);
@@ -170,11 +178,15 @@ export class CellOutputs {
         this.#dropped += bytes;
       } else {
         let cut = sliceBytes(out.text, excess, true);
-        // Start the kept tail at a line boundary when one is near.
+        // Start the kept tail at a line boundary when one is near (and text follows it).
         const newline = out.text.indexOf("\n", cut.length);
-        if (newline >= 0 && newline - cut.length < 4096) cut = out.text.slice(0, newline + 1);
+        const near = Math.min(4096, tailCap / 4);
+        if (newline >= 0 && newline + 1 < out.text.length && newline - cut.length < near) {
+          cut = out.text.slice(0, newline + 1);
+        }
         out.text = out.text.slice(cut.length);
         const removed = utf8Length(cut);
+        this.#tailSizes.set(out, bytes - removed);
         this.#tailBytes -= removed;
         this.#dropped += removed;
       }
@@ -205,6 +217,8 @@ export class CellOutputs {
 /** The longest prefix of `text` of at most `bytes` UTF-8 bytes (at least `bytes` if `atLeast`). */
 function sliceBytes(text: string, bytes: number, atLeast = false): string {
   if (bytes <= 0) return "";
+  const ascii = text.slice(0, bytes);
+  if (!NON_ASCII.test(ascii)) return ascii; // one byte per character
   let used = 0;
   let i = 0;
   while (i < text.length) {

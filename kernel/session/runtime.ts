@@ -249,6 +249,7 @@ function deferredExit(realExit: (code?: number) => never, what: string) {
   };
 }
 
+const hostGone = Deno.exit;
 Object.defineProperty(Deno, "exit", {
   value: deferredExit(Deno.exit, "Deno.exit"),
   writable: true,
@@ -270,6 +271,38 @@ function timerDone(id: TimerId): void {
   if (pendingTimers.delete(id)) timerSettled?.();
 }
 
+/**
+ * A timer callback whose uncaught error is reported as an error of the cell that started the
+ * timer. (Left to Deno, the error event comes outside the cell's async context, so an error of
+ * a timer that fires while a later cell runs would be blamed on that later cell.)
+ */
+function reportingErrors(callback: (...args: unknown[]) => void): (...args: unknown[]) => void {
+  return function (this: unknown, ...args: unknown[]) {
+    try {
+      callback.apply(this, args);
+    } catch (error) {
+      reportUncaught(error, "exception");
+    }
+  };
+}
+
+const realSetInterval = globalThis.setInterval;
+Object.defineProperty(globalThis, "setInterval", {
+  value: function setInterval(
+    callback: (...args: unknown[]) => void,
+    delay?: number,
+    ...args: unknown[]
+  ): TimerId {
+    if (typeof callback !== "function" || cellContext.getStore() === undefined) {
+      return realSetInterval(callback, delay, ...args);
+    }
+    return realSetInterval(reportingErrors(callback), delay, ...args);
+  },
+  writable: true,
+  enumerable: true,
+  configurable: true,
+});
+
 Object.defineProperty(globalThis, "setTimeout", {
   value: function setTimeout(
     callback: (...args: unknown[]) => void,
@@ -277,13 +310,15 @@ Object.defineProperty(globalThis, "setTimeout", {
     ...args: unknown[]
   ): TimerId {
     const cell = cellContext.getStore();
-    if (typeof callback !== "function" || cell === undefined || !((delay ?? 0) <= settleMs)) {
+    if (typeof callback !== "function" || cell === undefined) {
       return realSetTimeout(callback, delay, ...args);
     }
+    const guarded = reportingErrors(callback);
+    if (!((delay ?? 0) <= settleMs)) return realSetTimeout(guarded, delay, ...args);
     const id: TimerId = realSetTimeout(
       (...a: unknown[]) => {
         try {
-          callback(...a);
+          guarded(...a);
         } finally {
           timerDone(id);
         }
@@ -453,6 +488,19 @@ async function finishCell(
 }
 // Keep the event loop alive between cells.
 setInterval(() => {}, 1 << 30);
+// Ctrl-C in a terminal signals the whole process group: the host interrupts the cell (and keeps
+// the kernel when it can, or stops it); the kernel must not die of the same keypress.
+try {
+  Deno.addSignalListener("SIGINT", () => {});
+} catch { /* no signals here (Windows) */ }
+// The host holds this process's stdin open and never writes to it: end of input means the host
+// is gone (killed before it could stop this kernel), so the kernel goes too instead of lingering.
+(async () => {
+  try {
+    for await (const _ of Deno.stdin.readable) { /* nothing is ever sent */ }
+  } catch { /* closed */ }
+  hostGone(0);
+})();
 
 // Offer the API only once this module has finished and the event loop runs: the inspector may
 // dispatch the host's messages inside JavaScript that is running (e.g. within a timer call),

@@ -26,6 +26,7 @@ import {
   frameStart,
 } from "./protocol.ts";
 import { CellSyntaxError, transpileCell, type TranspiledCell } from "./transpile.ts";
+import { runningKernels } from "./kernels.ts";
 
 /** Options of {@linkcode Session.start}. */
 export interface SessionOptions {
@@ -64,6 +65,11 @@ export interface ExecuteCellOptions {
   signal?: AbortSignal;
   /** How tracebacks name this cell, e.g. `"cell 4"` (shown as `<cell 4>:line:column`). */
   label?: string;
+  /**
+   * What running out of `timeout` means, in words. Default: "the cell did not finish within
+   * N s" (a caller enforcing a whole-notebook limit says so instead).
+   */
+  timeoutMessage?: string;
 }
 
 /** A position in a cell, 1-based. */
@@ -103,6 +109,8 @@ export class SessionNotRunningError extends Error {
 
 const RUNTIME = new URL("./runtime.ts", import.meta.url);
 const RUNTIME_ARG = RUNTIME.protocol === "file:" ? fileURLToPath(RUNTIME) : RUNTIME.href;
+/** The kernel's own modules in the child (runtime, formatting): their frames are noise to readers. */
+const KERNEL_FILES = new URL("./", import.meta.url).href;
 const BANNER =
   /(?:Debugger listening on ws:\/\/\S+|Visit chrome:\/\/inspect to connect to the debugger\.|Deno is waiting for debugger to connect\.|Debugger session started\.|Debugger session ended\.?|Waiting for the debugger to disconnect\.\.\.)\r?\n/g;
 const ANONYMOUS_FRAME = /<anonymous>:(\d+):(\d+)/g;
@@ -121,6 +129,8 @@ interface CellRecord {
    * set, even if the child failed to report it (an error with throwing getters breaks that).
    */
   threw?: { ename: string; evalue: string };
+  /** Where V8 found a syntax error in the cell, as a traceback frame (V8 gives it no frame). */
+  syntaxFrame?: string;
 }
 
 interface ScriptRange {
@@ -263,7 +273,9 @@ export class Session {
         args,
         cwd: o.cwd,
         env: { ...o.env, NO_COLOR: "1" },
-        stdin: "null",
+        // Never written to: the child exits when it reads end of input, i.e. when this process
+        // is gone without having stopped it (killed), so no kernel outlives its host.
+        stdin: "piped",
         stdout: "piped",
         stderr: "piped",
       }).spawn();
@@ -271,6 +283,7 @@ export class Session {
       throw new KernelStartError(`Cannot start kernel in ${o.cwd}: ${(e as Error).message}`);
     }
     this.#child = child;
+    runningKernels.add(child);
     this.#alive = true;
     this.#deathCause = undefined;
     this.#exitRequest = undefined;
@@ -280,6 +293,7 @@ export class Session {
     this.#nonce = randomHex(8);
     this.#enterName = `__convlabCell_${randomHex(6)}`;
     this.#died = child.status.then((status) => {
+      runningKernels.delete(child);
       this.#alive = false;
       this.#deathCause = this.#describeDeath(status);
       this.#cdp?.close();
@@ -370,6 +384,8 @@ export class Session {
     onText?: (text: string) => void,
   ): Promise<void> {
     let held = "";
+    // The rest of a frame that is still arriving, read after `held` (which starts the frame).
+    let arriving: string[] = [];
     const decoder = new TextDecoder();
     try {
       for await (const bytes of stream) {
@@ -383,10 +399,18 @@ export class Session {
             this.#cdp?.close();
           }
         }
-        if (name === "stdout") held = this.#stdoutText(held + chunk);
-        else this.#rawOutput("stderr", chunk);
+        if (name === "stderr") this.#rawOutput("stderr", chunk);
+        else if (held.startsWith(frameStart(this.#nonce)) && !chunk.includes("\n")) {
+          // A large frame comes in many reads and ends at its first newline (JSON has none):
+          // collect it and scan it once, not the whole frame again on every read.
+          arriving.push(chunk);
+        } else {
+          held = this.#stdoutText(held + arriving.join("") + chunk);
+          arriving = [];
+        }
       }
     } catch { /* the pipe closed with the process */ }
+    held += arriving.join("");
     if (held) this.#rawOutput(name, held);
   }
 
@@ -485,10 +509,16 @@ export class Session {
           output_type: "error",
           ename: message.ename,
           evalue: message.evalue,
-          // Frames of the kernel's own runtime (its timer wrapper) are noise to the reader.
-          traceback: message.traceback.filter((line) => !line.includes(RUNTIME.href))
+          // Frames of the kernel's own modules (runtime, formatting) are noise to the reader.
+          traceback: message.traceback.filter((line) => !line.includes(KERNEL_FILES))
             .map((line) => this.#mapFrames(line)),
         };
+        if (
+          error.ename === "SyntaxError" && record.syntaxFrame && record.errors.length === 0 &&
+          !error.traceback.some((line) => line.includes(`<${record.label}>`))
+        ) {
+          error.traceback.push(record.syntaxFrame);
+        }
         record.errors.push(error);
         record.sink.add(error);
         if (record.finished) this.#lateErrors.push({ seq: record.seq, label: record.label, error });
@@ -629,6 +659,10 @@ export class Session {
           "its state";
       }
     }
+    if (!this.#alive) {
+      // E.g. Ctrl-C in a terminal, which signals the kernel as well as this process.
+      return `${what}; the kernel stopped too (${this.#deathCause}) and its state is lost`;
+    }
     const cause = `${what} and could not be stopped (it never yields, e.g. an infinite loop), ` +
       "so the kernel was stopped and its state is lost";
     await this.#kill(cause);
@@ -712,7 +746,8 @@ export class Session {
       if (outcome.kind === "timeout" || outcome.kind === "abort") {
         status = outcome.kind === "timeout" ? "timeout" : "interrupted";
         const what = outcome.kind === "timeout"
-          ? `the cell did not finish within ${options.timeout} s`
+          ? options.timeoutMessage ??
+            `the cell did not finish within ${Math.round(options.timeout! * 100) / 100} s`
           : "the cell was interrupted";
         cause = await this.#stopCell(what);
         const ename = outcome.kind === "timeout" ? "CellTimeoutError" : "CellInterruptedError";
@@ -758,7 +793,7 @@ export class Session {
         output_type: "error",
         ename,
         evalue,
-        traceback: [`${ename}: ${evalue}`],
+        traceback: [`${ename}: ${evalue}`, ...(record.syntaxFrame ? [record.syntaxFrame] : [])],
       };
       record.errors.push(thrown);
       record.sink.add(thrown);
@@ -898,16 +933,8 @@ export class Session {
     if (exception?.className !== "SyntaxError") return;
     const at = this.#locate(details.lineNumber + 1, details.columnNumber + 1);
     if (!at) return;
-    const frame = `    at <${record.label}>:${at.line}:${at.column}`;
-    queueMicrotask(() => {
-      const error = record.errors[0];
-      if (
-        error && error.ename === "SyntaxError" &&
-        !error.traceback.some((l) => l.includes(`<${record.label}>`))
-      ) {
-        error.traceback.push(frame);
-      }
-    });
+    // The child reports the error later, in its reply: the frame is added then.
+    record.syntaxFrame = `    at <${record.label}>:${at.line}:${at.column}`;
   }
 
   #importBase(): string {
@@ -946,7 +973,10 @@ export class Session {
       } catch { /* already gone */ }
     }
     this.#cdp?.close();
-    if (this.#child) await this.#died;
+    if (this.#child) {
+      await this.#died;
+      await this.#child.stdin.close().catch(() => {});
+    }
     await Promise.all(this.#pipes);
     if (this.#cdp) await this.#cdp.closed;
     this.#cdp = undefined;

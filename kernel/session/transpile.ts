@@ -201,7 +201,8 @@ function moduleEdits(js: string, program: AnyNode, base: string | undefined): Ed
  * The column in `sourceLine` of column `column` (0-based) of `jsLine`, the same line after
  * type stripping. Sucrase keeps lines and mostly deletes (annotations, `as T`, `!`), so the JS
  * line is usually a subsequence of the source line: align greedily. (Sucrase's own source map
- * is unreliable after template literals.) Lines with inserted code keep the column.
+ * is unreliable after template literals.) Where it inserts code too (enums, parameter
+ * properties), the longest common subsequence of the two lines aligns them.
  */
 export function alignColumn(jsLine: string, sourceLine: string, column: number): number {
   if (jsLine === sourceLine) return column;
@@ -209,11 +210,42 @@ export function alignColumn(jsLine: string, sourceLine: string, column: number):
   let mapped = -1;
   for (let j = 0; j < jsLine.length; j++) {
     while (s < sourceLine.length && sourceLine[s] !== jsLine[j]) s++;
-    if (s >= sourceLine.length) return Math.min(column, sourceLine.length);
+    if (s >= sourceLine.length) return alignByCommonSubsequence(jsLine, sourceLine, column);
     if (j === column) mapped = s;
     s++;
   }
   return mapped >= 0 ? mapped : Math.min(sourceLine.length, s + (column - jsLine.length));
+}
+
+/** Lines longer than this (minified code) keep the column rather than cost a quadratic table. */
+const MAX_ALIGNED_CELLS = 4_000_000;
+
+function alignByCommonSubsequence(jsLine: string, sourceLine: string, column: number): number {
+  const n = jsLine.length, m = sourceLine.length;
+  if (n * m > MAX_ALIGNED_CELLS) return Math.min(column, m);
+  // lcs[i * (m + 1) + k]: length of the longest common subsequence of jsLine[i:], sourceLine[k:].
+  const lcs = new Uint16Array((n + 1) * (m + 1));
+  for (let i = n - 1; i >= 0; i--) {
+    for (let k = m - 1; k >= 0; k--) {
+      lcs[i * (m + 1) + k] = jsLine[i] === sourceLine[k]
+        ? lcs[(i + 1) * (m + 1) + k + 1] + 1
+        : Math.max(lcs[(i + 1) * (m + 1) + k], lcs[i * (m + 1) + k + 1]);
+    }
+  }
+  // Walk the table: each JavaScript character gets the source column it matched, or (inserted
+  // code) the column of the next source character that is matched.
+  let i = 0, k = 0;
+  while (i < n && k < m) {
+    if (jsLine[i] === sourceLine[k]) {
+      if (i === column) return k;
+      i++;
+      k++;
+    } else if (lcs[(i + 1) * (m + 1) + k] >= lcs[i * (m + 1) + k + 1]) {
+      if (i === column) return k;
+      i++;
+    } else k++;
+  }
+  return Math.min(m, k + Math.max(0, column - i));
 }
 
 function stripTypes(source: string): { code: string } {
@@ -286,6 +318,54 @@ function tryTranspile(source: string, base: string | undefined): Omit<Transpiled
       };
     },
   };
+}
+
+/** How a top-level name is declared: `let`, `const`, `var`, `function` or `class`. */
+export type DeclarationKind = "let" | "const" | "var" | "function" | "class";
+
+/**
+ * The names a cell declares at its top level (also inside `export`, and in destructuring
+ * patterns), with how each is declared. Types are stripped first; a cell that does not parse
+ * declares nothing.
+ *
+ * @example
+ * ```ts
+ * import { topLevelDeclarations } from "./transpile.ts";
+ * const names = topLevelDeclarations("const n: number = 1;\nlet { a, b: [c] } = x;");
+ * console.log([...names]); // [["n", "const"], ["a", "let"], ["c", "let"]]
+ * ```
+ */
+export function topLevelDeclarations(source: string): Map<string, DeclarationKind> {
+  const names = new Map<string, DeclarationKind>();
+  let program: AnyNode;
+  try {
+    program = parseJs(stripTypes(source).code, {
+      ecmaVersion: "latest",
+      sourceType: "module",
+      allowAwaitOutsideFunction: true,
+      allowHashBang: true,
+    });
+  } catch {
+    return names;
+  }
+  const addPattern = (p: AnyNode, kind: DeclarationKind) => {
+    if (!p) return;
+    if (p.type === "Identifier") names.set(p.name, kind);
+    else if (p.type === "ObjectPattern") {
+      p.properties.forEach((q: AnyNode) => addPattern(q.value ?? q.argument, kind));
+    } else if (p.type === "ArrayPattern") p.elements.forEach((e: AnyNode) => addPattern(e, kind));
+    else if (p.type === "RestElement") addPattern(p.argument, kind);
+    else if (p.type === "AssignmentPattern") addPattern(p.left, kind);
+  };
+  for (let node of program.body as AnyNode[]) {
+    if (node.type === "ExportNamedDeclaration" && node.declaration) node = node.declaration;
+    if (node.type === "VariableDeclaration") {
+      node.declarations.forEach((d: AnyNode) => addPattern(d.id, node.kind));
+    } else if (node.type === "FunctionDeclaration" && node.id) {
+      names.set(node.id.name, "function");
+    } else if (node.type === "ClassDeclaration" && node.id) names.set(node.id.name, "class");
+  }
+  return names;
 }
 
 /**

@@ -13,6 +13,7 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
+import { rejectUnknownOptions } from "../_options.ts";
 import { nextSeed, RandomStream, randomStream } from "../random.ts";
 import {
   applyTransforms,
@@ -27,8 +28,9 @@ export interface ImageDataGeneratorOptions {
   /** Degrees: rotation uniform in ±rotationRange (default 0). */
   rotationRange?: number;
   /**
-   * Horizontal shift: a fraction of the width when < 1 (uniform in ±range·width), whole pixels
-   * when ≥ 1 (an integer in ±range), or a list of allowed values. Default 0.
+   * Horizontal shift, as Keras: a fraction of the width when < 1 (uniform in ±range·width); an
+   * integer N ≥ 1: whole pixels in (−N, N) (so 2 gives −1, 0 or +1); another number ≥ 1: uniform
+   * in ±range pixels; a list: one of its values with a random sign. Default 0.
    */
   widthShiftRange?: number | number[];
   /** Vertical shift, as {@linkcode widthShiftRange} but of the height. */
@@ -77,6 +79,24 @@ export interface AugmentedBatch {
 
 const WHAT = "Cannot make ImageDataGenerator";
 
+const GENERATOR_OPTIONS = [
+  "rotationRange",
+  "widthShiftRange",
+  "heightShiftRange",
+  "shearRange",
+  "zoomRange",
+  "horizontalFlip",
+  "verticalFlip",
+  "brightnessRange",
+  "channelShiftRange",
+  "fillMode",
+  "cval",
+  "rescale",
+  "featurewiseCenter",
+  "featurewiseStdNormalization",
+  "interpolation",
+];
+
 function checkNumber(name: string, v: unknown, min = 0): number {
   if (typeof v !== "number" || !Number.isFinite(v) || v < min) {
     throw new RangeError(`${WHAT}: ${name} must be a number ≥ ${min}, got ${v}`);
@@ -106,31 +126,7 @@ export class ImageDataGenerator {
    * ```
    */
   constructor(options: ImageDataGeneratorOptions = {}) {
-    const known = new Set([
-      "rotationRange",
-      "widthShiftRange",
-      "heightShiftRange",
-      "shearRange",
-      "zoomRange",
-      "horizontalFlip",
-      "verticalFlip",
-      "brightnessRange",
-      "channelShiftRange",
-      "fillMode",
-      "cval",
-      "rescale",
-      "featurewiseCenter",
-      "featurewiseStdNormalization",
-      "interpolation",
-    ]);
-    for (const key of Object.keys(options)) {
-      if (!known.has(key)) {
-        const snake = key.includes("_")
-          ? ` (Convlab uses camelCase: ${key.replace(/_(\w)/g, (_, c) => c.toUpperCase())})`
-          : "";
-        throw new TypeError(`${WHAT}: unknown option "${key}"${snake}`);
-      }
-    }
+    rejectUnknownOptions(WHAT, options, GENERATOR_OPTIONS, TypeError);
     const shift = (name: string, v: number | number[] | undefined) => {
       if (v === undefined) return 0;
       if (Array.isArray(v)) {
@@ -191,15 +187,21 @@ export class ImageDataGenerator {
     };
   }
 
-  /** A shift in pixels for one image, Keras's way (fraction, whole pixels or a list). */
+  /**
+   * A shift in pixels for one image, Keras's way (`get_random_transform`): a fraction of the size
+   * when the range is below 1; an integer N ≥ 1 is `np.random.choice(N)` (0 … N−1) times a random
+   * sign, i.e. whole pixels in (−N, N); a list is a choice from it times a random sign (fractions
+   * of the size when every entry is below 1); any other number ≥ 1 is uniform in ±range pixels.
+   */
   #shift(range: number | number[], size: number, rng: RandomStream): number {
-    if (Array.isArray(range)) {
-      const v = range[rng.int(range.length)];
-      return Math.max(...range.map(Math.abs)) < 1 ? v * size : v;
-    }
     if (range === 0) return 0;
-    if (range < 1) return rng.uniform(-range, range) * size;
-    return rng.int(2 * Math.floor(range) + 1) - Math.floor(range);
+    const sign = () => (rng.next() < 0.5 ? -1 : 1);
+    let shift: number;
+    if (Array.isArray(range)) shift = range[rng.int(range.length)] * sign();
+    else if (Number.isInteger(range)) shift = rng.int(range) * sign();
+    else shift = rng.uniform(-range, range);
+    const max = Array.isArray(range) ? Math.max(...range) : range;
+    return max < 1 ? shift * size : shift;
   }
 
   /**
@@ -341,7 +343,8 @@ export class ImageDataGenerator {
    * over the data is one epoch (`length` batches); each epoch reshuffles and draws new transforms.
    *
    * @param x Images `[n, h, w, c]` (int32 0–255 or float).
-   * @param y Labels with n rows, or undefined for images only.
+   * @param y Labels with n rows (a tensor, or plain numbers as Keras takes NumPy arrays), or
+   *   undefined for images only.
    * @param options Batch size, shuffling, seed.
    * @example
    * ```ts
@@ -353,7 +356,7 @@ export class ImageDataGenerator {
    * for (const { xs, ys } of flow) tf.dispose([xs, ys!]);
    * ```
    */
-  flow(x: tf.Tensor, y?: tf.Tensor, options: FlowOptions = {}): ImageFlow {
+  flow(x: tf.Tensor, y?: tf.Tensor | Labels, options: FlowOptions = {}): ImageFlow {
     return new ImageFlow(this, x, y, options);
   }
 
@@ -372,6 +375,18 @@ export class ImageDataGenerator {
       picked.dispose();
     }
   }
+}
+
+/** Labels as plain numbers: one per image, or one row (e.g. one-hot) per image. */
+export type Labels = number[] | number[][];
+
+function isLabels(y: unknown): y is Labels {
+  if (!Array.isArray(y)) return false;
+  if (y.every((v) => typeof v === "number")) return true;
+  const width = Array.isArray(y[0]) ? y[0].length : -1;
+  return y.every((row) =>
+    Array.isArray(row) && row.length === width && row.every((v) => typeof v === "number")
+  );
 }
 
 /** `[n, h, w, c]` view of an image or batch (a single `[h, w, c]` image becomes a batch of 1). */
@@ -401,6 +416,8 @@ export class ImageFlow implements Iterable<AugmentedBatch>, AsyncIterable<Augmen
   readonly size: number;
   readonly #x: tf.Tensor4D;
   readonly #y?: tf.Tensor;
+  /** Plain labels: each batch's `ys` tensor is made from its rows (the flow holds no tensor). */
+  readonly #labels?: Labels;
   readonly #rng: RandomStream;
   readonly #shuffler: RandomStream;
   #order: number[] = [];
@@ -410,21 +427,27 @@ export class ImageFlow implements Iterable<AugmentedBatch>, AsyncIterable<Augmen
   constructor(
     generator: ImageDataGenerator,
     x: tf.Tensor,
-    y: tf.Tensor | undefined,
+    y: tf.Tensor | Labels | undefined,
     options: FlowOptions,
   ) {
     const what = "Cannot flow images";
-    const batch = asBatch(x, what);
+    if (x instanceof tf.Tensor && x.rank === 3) {
+      throw new RangeError(
+        `${what}: expected [batch, height, width, channels], got [${x.shape.join(", ")}] ` +
+          "(add the channel axis: x.expandDims(-1))",
+      );
+    }
+    const batch = asBatch(x, what, false);
     const { batchSize = 32, shuffle = true } = options;
     if (!Number.isInteger(batchSize) || batchSize < 1) {
       throw new RangeError(`${what}: batchSize must be a positive integer, got ${batchSize}`);
     }
-    if (y !== undefined && (!(y instanceof tf.Tensor) || y.shape[0] !== batch.shape[0])) {
-      throw new RangeError(
-        `${what}: x has ${batch.shape[0]} images but y has ${
-          y instanceof tf.Tensor ? y.shape[0] : "no"
-        } rows`,
-      );
+    if (y !== undefined && !(y instanceof tf.Tensor) && !isLabels(y)) {
+      throw new TypeError(`${what}: y must be a tensor or an array of numbers (or of rows)`);
+    }
+    const rows = y === undefined ? undefined : y instanceof tf.Tensor ? y.shape[0] : y.length;
+    if (rows !== undefined && rows !== batch.shape[0]) {
+      throw new RangeError(`${what}: x has ${batch.shape[0]} images but y has ${rows} rows`);
     }
     if (batch.shape[0] === 0) throw new RangeError(`${what}: x has no images`);
     this.generator = generator;
@@ -433,7 +456,8 @@ export class ImageFlow implements Iterable<AugmentedBatch>, AsyncIterable<Augmen
     this.seed = options.seed ?? nextSeed("ImageDataGenerator.flow");
     this.size = batch.shape[0];
     this.#x = batch;
-    this.#y = y;
+    if (y instanceof tf.Tensor) this.#y = y;
+    else this.#labels = y;
     this.#rng = randomStream("ImageDataGenerator.transforms", this.seed);
     this.#shuffler = randomStream("ImageDataGenerator.shuffle", this.seed);
   }
@@ -455,7 +479,10 @@ export class ImageFlow implements Iterable<AugmentedBatch>, AsyncIterable<Augmen
     if (this.#position >= this.#order.length) this.#newEpoch();
     const indices = this.#order.slice(this.#position, this.#position + this.batchSize);
     this.#position += indices.length;
-    return this.generator.batchAt(this.#x, this.#y, indices, this.#rng);
+    const batch = this.generator.batchAt(this.#x, this.#y, indices, this.#rng);
+    const labels = this.#labels;
+    if (labels) batch.ys = tf.tensor(indices.map((i) => labels[i]) as number[] | number[][]);
+    return batch;
   }
 
   /** One epoch of batches (a fresh pass each time it is iterated). */

@@ -19,6 +19,7 @@ export {
   ImageDataGenerator,
   type ImageDataGeneratorOptions,
   ImageFlow,
+  type Labels,
 } from "./generator.ts";
 export { type FillMode, transformMatrix, type TransformParams } from "./affine.ts";
 export * as layers from "./layers.ts";

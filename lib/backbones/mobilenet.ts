@@ -144,23 +144,14 @@ function checkAgainstManifest(name: string, bytes: Uint8Array, pins: PinnedFile 
       `MobileNet file ${name} has ${bytes.length} bytes, data/manifest.json says ${pins.size}`,
     );
   }
-  if (pins.sha256) {
-    const actual = digest("sha256", bytes);
-    if (actual !== pins.sha256) {
+  for (const algorithm of ["sha256", "md5"] as const) {
+    const expected = pins[algorithm];
+    if (!expected) continue;
+    const actual = digest(algorithm, bytes);
+    if (actual !== expected) {
       throw new ModelChecksumError(
         name,
-        `Checksum mismatch for MobileNet file ${name}: expected sha256 ${pins.sha256} ` +
-          `(data/manifest.json), got ${actual}`,
-      );
-    }
-    pinned = true;
-  }
-  if (pins.md5) {
-    const actual = digest("md5", bytes);
-    if (actual !== pins.md5) {
-      throw new ModelChecksumError(
-        name,
-        `Checksum mismatch for MobileNet file ${name}: expected md5 ${pins.md5} ` +
+        `Checksum mismatch for MobileNet file ${name}: expected ${algorithm} ${expected} ` +
           `(data/manifest.json), got ${actual}`,
       );
     }

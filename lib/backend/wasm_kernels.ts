@@ -7,6 +7,8 @@
  * that took about half of a LeNet-5 training step in a profile. Every kernel here is expressed
  * through the backend's own XNNPACK convolutions, transposes and pads, so it runs at XNNPACK
  * speed; each is checked against the `cpu` backend in `tests/lib/wasm_kernels_test.ts`.
+ * tfjs-backend-wasm's forward convolutions (plain, fused, depthwise) compute 'same' padding
+ * wrong when a stride exceeds the filter; such calls get the padding as explicit numbers.
  *
  * The identities used (NHWC, `s` = stride, `d` = dilation, `p` = top/left padding):
  * - filter gradient: `dW[i,j,c,o] = Σ_{n,y,x} X[n, y·s + i·d − p, …, c] · dY[n,y,x,o]` is a
@@ -481,7 +483,7 @@ function conv2D(args: unknown): Info {
   // XNNPACK is slow with 1–3 input channels (LeNet-5's first layer took 4 ms a step).
   if (plain && info.inChannels < 4) return directConv(backend, inputs.x, inputs.filter, info);
   if (!winogradApplies(info) || inputs.x.dtype !== "float32") {
-    return originalKernels.get("Conv2D")!(args);
+    return originalKernels.get("Conv2D")!(withExplicitSamePadding(args, info));
   }
   return winograd(backend, inputs.x, inputs.filter, {
     c: info.inChannels,
@@ -491,6 +493,28 @@ function conv2D(args: unknown): Info {
     top: info.padInfo.top,
     left: info.padInfo.left,
   }, false);
+}
+
+/**
+ * tfjs-backend-wasm hands `pad: "same"` to XNNPACK as its TensorFlow-SAME flag, which computes
+ * wrong outputs (zeros, shifted windows) when a stride exceeds the filter along an axis (e.g.
+ * a 2×2 filter with stride 3). The same padding given as explicit numbers is computed right.
+ */
+function withExplicitSamePadding(args: unknown, info: tf.backend_util.Conv2DInfo): unknown {
+  const strideBeyondFilter = info.strideHeight > info.filterHeight ||
+    info.strideWidth > info.filterWidth;
+  if (info.padInfo.type !== "SAME" || !strideBeyondFilter) return args;
+  const { attrs } = kernelArgs(args);
+  return { ...(args as object), attrs: { ...attrs, pad: explicitPad(info.padInfo) } };
+}
+
+/** A forward convolution of tfjs-backend-wasm's own, with 'same' padding made explicit. */
+function samePaddingFixed(kernelName: string, depthwise: boolean) {
+  return (args: unknown): Info => {
+    const { inputs, attrs } = kernelArgs(args);
+    const info = convInfo(inputs.x.shape, inputs.filter.shape, attrs, depthwise);
+    return originalKernels.get(kernelName)!(withExplicitSamePadding(args, info));
+  };
 }
 
 function conv2DBackpropInput(args: unknown): Info {
@@ -733,14 +757,18 @@ export const WASM_GRADIENT_KERNELS: Readonly<Record<string, (args: unknown) => I
   MaxPoolGrad: maxPoolGrad,
   Sum: sum,
   Conv2D: conv2D,
+  FusedConv2D: samePaddingFixed("FusedConv2D", false),
+  DepthwiseConv2dNative: samePaddingFixed("DepthwiseConv2dNative", true),
+  FusedDepthwiseConv2D: samePaddingFixed("FusedDepthwiseConv2D", true),
   Identity: identity,
 };
 
 const MARK = Symbol.for("convlab.wasmKernel");
 
 /**
- * Register Convlab's wasm gradient kernels (idempotent). Replaces tfjs-backend-wasm's own
- * `Conv2DBackpropInput`, adds the four it lacks.
+ * Register Convlab's wasm kernels (idempotent): adds the four tfjs-backend-wasm lacks, replaces
+ * its slow training kernels, and routes its forward convolutions' 'same' padding around
+ * XNNPACK's stride-beyond-filter bug (see {@linkcode WASM_GRADIENT_KERNELS}).
  *
  * @example
  * ```ts

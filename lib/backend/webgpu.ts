@@ -130,14 +130,61 @@ export function deviceDescriptor(adapter: GpuAdapterLike): {
 /** What the last successful `webgpu` initialisation found. */
 export let lastWebGpuAdapter: AdapterDescription | undefined;
 
+/** The part of tfjs's `DataStorage` the WebGPU backend keeps its tensors' data in. */
+interface TensorDataMap {
+  set(dataId: object, value: unknown): void;
+  delete(dataId: object): boolean;
+}
+
+/** Data ids alive on each WebGPU backend (tfjs keeps them in a WeakMap, which cannot be listed). */
+const liveData = new WeakMap<object, Set<object>>();
+
+function trackData(backend: object): void {
+  const map = (backend as { tensorMap: TensorDataMap }).tensorMap;
+  const ids = new Set<object>();
+  const set = map.set.bind(map), remove = map.delete.bind(map);
+  map.set = (dataId, value) => {
+    ids.add(dataId);
+    set(dataId, value);
+  };
+  map.delete = (dataId) => {
+    ids.delete(dataId);
+    return remove(dataId);
+  };
+  liveData.set(backend, ids);
+}
+
 /**
- * Register (or re-register) tfjs's `webgpu` backend with the robust factory above. The factory
- * asks for a fresh adapter each time tfjs initialises the backend.
+ * Copy every tensor held by the WebGPU backend to host memory (tfjs caches it beside the GPU
+ * buffer). Call before switching away from WebGPU: tfjs moves a tensor to another backend with a
+ * synchronous read, which fails on WebGPU in Deno (it needs `OffscreenCanvas`); with the values
+ * cached, that read succeeds.
+ */
+export async function downloadWebGpuTensors(): Promise<void> {
+  const backend = tf.findBackend("webgpu") as
+    | (tf.KernelBackend & { read(dataId: object): Promise<unknown> })
+    | null;
+  const ids = backend && liveData.get(backend);
+  if (!backend || !ids) return;
+  // One at a time: a read flushes WebGPU's queue, which frees tensors disposed meanwhile.
+  for (const dataId of [...ids]) {
+    if (ids.has(dataId)) await backend.read(dataId);
+  }
+}
+
+const CONVLAB_FACTORY = Symbol.for("convlab.webgpuFactory");
+
+/**
+ * Register tfjs's `webgpu` backend with the robust factory above, replacing tfjs's own factory
+ * (idempotent: a WebGPU backend Convlab already started keeps its tensors). The factory asks for
+ * a fresh adapter each time tfjs initialises the backend.
  */
 export async function registerWebGpuBackend(): Promise<void> {
   const { WebGPUBackend } = await import("@tensorflow/tfjs-backend-webgpu");
-  if (tf.findBackendFactory("webgpu")) tf.removeBackend("webgpu");
-  tf.registerBackend("webgpu", async () => {
+  const registered = tf.findBackendFactory("webgpu") as { [CONVLAB_FACTORY]?: true } | null;
+  if (registered?.[CONVLAB_FACTORY]) return;
+  if (registered) tf.removeBackend("webgpu");
+  const factory = async () => {
     const probe = await probeWebGpu();
     if (!probe.ok) throw new Error(`Cannot start WebGPU: ${probe.problem}`);
     const { adapter, description } = probe;
@@ -149,9 +196,13 @@ export async function registerWebGpuBackend(): Promise<void> {
     };
     const device = await adapter.requestDevice(deviceDescriptor(adapter));
     lastWebGpuAdapter = description;
-    return new WebGPUBackend(
+    const backend = new WebGPUBackend(
       device as ConstructorParameters<typeof WebGPUBackend>[0],
       info as unknown as ConstructorParameters<typeof WebGPUBackend>[1],
     );
-  }, 3);
+    trackData(backend);
+    return backend;
+  };
+  Object.assign(factory, { [CONVLAB_FACTORY]: true });
+  tf.registerBackend("webgpu", factory, 3);
 }

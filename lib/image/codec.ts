@@ -73,7 +73,8 @@ function unpackLowDepth(data: Uint8Array, width: number, height: number, depth: 
 }
 
 function decodePngRaw(bytes: Uint8Array): RawImage {
-  const png = decodePngBytes(bytes);
+  // libpng (TF, OpenCV, Pillow) refuses a critical chunk whose CRC does not match: so do we.
+  const png = decodePngBytes(bytes, { checkCrc: true });
   const { width, height } = png;
   if (png.palette) {
     const rgb = convertIndexedToRgb(png);
@@ -93,10 +94,36 @@ function decodePngRaw(bytes: Uint8Array): RawImage {
   return { width, height, channels: png.channels, data };
 }
 
+/** The number of colour components in a JPEG's frame header (SOFn), or undefined if none. */
+function jpegComponents(bytes: Uint8Array): number | undefined {
+  let i = 2;
+  while (i + 9 < bytes.length && bytes[i] === 0xff) {
+    const marker = bytes[i + 1];
+    if (marker === 0xff) {
+      i++; // fill byte
+      continue;
+    }
+    // SOF0–SOF15 except DHT (C4), JPG (C8) and DAC (CC): [FF Cn][length][precision][h][w][Nf].
+    if (marker >= 0xc0 && marker <= 0xcf && ![0xc4, 0xc8, 0xcc].includes(marker)) {
+      return bytes[i + 9];
+    }
+    if (marker === 0xda) return undefined; // start of scan: no frame header before it
+    i += 2 + ((bytes[i + 2] << 8) | bytes[i + 3]);
+  }
+  return undefined;
+}
+
 function decodeJpegRaw(bytes: Uint8Array): RawImage {
   const decoded = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: false });
-  const channels = decoded.data.length / (decoded.width * decoded.height);
-  return { width: decoded.width, height: decoded.height, channels, data: decoded.data };
+  const { width, height, data } = decoded;
+  const channels = data.length / (width * height);
+  // jpeg-js always gives RGB; a grey JPEG holds one channel (tf.io.decode_jpeg keeps it).
+  if (jpegComponents(bytes) === 1 && channels === 3) {
+    const grey = new Uint8Array(width * height);
+    for (let i = 0; i < grey.length; i++) grey[i] = data[i * 3];
+    return { width, height, channels: 1, data: grey };
+  }
+  return { width, height, channels, data };
 }
 
 /** Convert interleaved 8-bit pixels to 1, 3 or 4 channels. */
@@ -160,7 +187,9 @@ export function decodeImage(bytes: Uint8Array, options: DecodeOptions = {}): tf.
     raw = format === "png" ? decodePngRaw(bytes) : decodeJpegRaw(bytes);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new TypeError(`Cannot decode ${format.toUpperCase()}: ${reason}`);
+    throw new TypeError(
+      `Cannot decode ${format.toUpperCase()}: the file is truncated or corrupt (${reason})`,
+    );
   }
   const c = channels ?? raw.channels;
   const pixels = convertChannels(raw, c);

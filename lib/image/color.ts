@@ -254,8 +254,9 @@ export interface OverlayOptions {
  * range) is min/max-normalised, resized (bilinear) to the image, coloured with `jet` and mixed:
  * `(1 − alpha)·image + alpha·colour`.
  *
- * @param heatmap `[h', w']` or `[h', w', 1]`.
- * @param image `[h, w, 1|3]`: int32 0–255 or float32 0–1.
+ * @param heatmap `[h', w']`, `[h', w', 1]`, or a batch of one (`[1, h', w']`, as `gradCam` gives
+ *   for a one-image batch).
+ * @param image `[h, w, 1|3|4]`: int32 0–255 or float32 0–1 (alpha is dropped).
  * @returns `[h, w, 3]` float32 in 0–1.
  * @example
  * ```ts
@@ -271,21 +272,30 @@ export function overlay(
   options: OverlayOptions = {},
 ): tf.Tensor3D {
   const what = "Cannot overlay heatmap";
-  checkImageRank(heatmap, [2, 3], what);
+  checkImageRank(heatmap, [2, 3, 4], what);
   checkImageRank(image, [3], what);
+  // A batch of one ([1, h, w] or [1, h, w, 1]) is that one heatmap.
+  const batchOfOne = heatmap.shape[0] === 1 &&
+    (heatmap.rank === 4 ? heatmap.shape[3] === 1 : heatmap.rank === 3 && heatmap.shape[2] !== 1);
+  if (heatmap.rank === 4 && !batchOfOne) {
+    throw new RangeError(
+      `${what}: expected one heatmap [h, w], got shape [${heatmap.shape.join(", ")}]`,
+    );
+  }
   const { alpha = 0.4, cmap = "jet" } = options;
   if (!(alpha >= 0 && alpha <= 1)) {
     throw new RangeError(`${what}: alpha must be in [0, 1], got ${alpha}`);
   }
   const [h, w, c] = image.shape;
-  if (c !== 1 && c !== 3) {
-    throw new RangeError(`${what}: image must have 1 or 3 channels, got ${c}`);
+  if (c !== 1 && c !== 3 && c !== 4) {
+    throw new RangeError(`${what}: image must have 1, 3 or 4 channels, got ${c}`);
   }
   return tf.tidy(() => {
-    const heat3 = heatmap.rank === 2 ? tf.expandDims(heatmap, -1) : heatmap;
+    const single = batchOfOne ? tf.squeeze(heatmap, [0]) : heatmap;
+    const heat3 = single.rank === 2 ? tf.expandDims(single, -1) : single;
     const sized = resize(normalizeMinMax(heat3 as tf.Tensor3D), [h, w]);
     const colour = applyColormap(sized, cmap);
-    let base = tf.cast(image, "float32");
+    let base = tf.cast(c === 4 ? tf.slice(image, [0, 0, 0], [h, w, 3]) : image, "float32");
     if (image.dtype === "int32") base = tf.div(base, 255);
     if (c === 1) base = tf.tile(base, [1, 1, 3]);
     return tf.clipByValue(

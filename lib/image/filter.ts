@@ -9,6 +9,7 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
+import { rejectUnknownOptions } from "../_options.ts";
 import { checkImageRank, describe } from "./_check.ts";
 
 /** OpenCV border modes (`cv2.BORDER_*`); `"reflect101"` is OpenCV's default. */
@@ -157,6 +158,7 @@ export function filter2D<T extends tf.Tensor>(
   options: Filter2DOptions = {},
 ): T {
   const what = "Cannot filter image";
+  rejectUnknownOptions(what, options, ["border", "borderValue", "depth"]);
   const rank = checkImageRank(image, [2, 3, 4], what);
   const k = kernelMatrix(kernel);
   const { border = "reflect101", borderValue = 0, depth = "same" } = options;

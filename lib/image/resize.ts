@@ -14,6 +14,7 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
+import { rejectUnknownOptions } from "../_options.ts";
 import { checkImageRank, checkSize } from "./_check.ts";
 
 /** Interpolation methods of {@linkcode resize}. */
@@ -216,10 +217,17 @@ function applyTaps(x: tf.Tensor4D, taps: Taps, axis: 1 | 2, keepDtype: boolean):
   return out!;
 }
 
-/** Output size TF computes for `preserve_aspect_ratio`. */
+/** `tf.round`: half to even (banker's rounding). */
+function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/** Output size TF computes for `preserve_aspect_ratio` (in float32, rounded by `tf.round`). */
 function aspectFit(h: number, w: number, [th, tw]: [number, number]): [number, number] {
-  const scale = Math.min(th / h, tw / w);
-  return [Math.max(1, Math.round(scale * h)), Math.max(1, Math.round(scale * w))];
+  const scale = Math.min(f32(th / h), f32(tw / w));
+  const side = (n: number) => Math.max(1, roundHalfEven(f32(scale * n)));
+  return [side(h), side(w)];
 }
 
 /**
@@ -244,6 +252,7 @@ export function resize<T extends tf.Tensor>(
   options: ResizeOptions = {},
 ): T {
   const what = "Cannot resize image";
+  rejectUnknownOptions(what, options, ["method", "antialias", "preserveAspectRatio"]);
   const rank = checkImageRank(images, [3, 4], what);
   let [th, tw] = checkSize(size, what);
   const { method = "bilinear", antialias = false, preserveAspectRatio = false } = options;
@@ -296,6 +305,7 @@ export function resizeWithPad<T extends tf.Tensor>(
   options: Omit<ResizeOptions, "preserveAspectRatio"> = {},
 ): T {
   const what = "Cannot resize image with pad";
+  rejectUnknownOptions(what, options, ["method", "antialias"]);
   const rank = checkImageRank(images, [3, 4], what);
   const [th, tw] = checkSize(size, what);
   const [h, w] = rank === 3 ? images.shape : images.shape.slice(1);
@@ -396,6 +406,7 @@ export function cropAndResize(
   options: CropAndResizeOptions = {},
 ): tf.Tensor4D {
   const what = "Cannot crop and resize";
+  rejectUnknownOptions(what, options, ["boxIndices", "method", "extrapolationValue"]);
   const rank = checkImageRank(images, [3, 4], what);
   checkSize(cropSize, what);
   if (!Array.isArray(boxes) || boxes.length === 0) {

@@ -23,8 +23,21 @@ export const FONT_CANDIDATES = [
   "C:\\Windows\\Fonts\\arial.ttf",
 ];
 
+/** Monospace fonts tried in order (for text tables saved as pictures), beside the main font. */
+export const MONO_FONT_CANDIDATES = [
+  "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf",
+  "/usr/share/fonts/TTF/DejaVuSansMono.ttf",
+  "/usr/share/fonts/dejavu/DejaVuSansMono.ttf",
+  "/usr/share/fonts/truetype/liberation/LiberationMono-Regular.ttf",
+  "/System/Library/Fonts/Supplemental/Courier New.ttf",
+  "C:\\Windows\\Fonts\\cour.ttf",
+];
+
 /** The font family name SVG text should use to match the font Convlab loads. */
 export const FONT_FAMILY = "DejaVu Sans, Liberation Sans, Arial, sans-serif";
+
+/** The font family of monospace text (aligned columns of text tables). */
+export const MONO_FONT_FAMILY = "DejaVu Sans Mono, Liberation Mono, Courier New, monospace";
 
 type ResvgModule = typeof import("@resvg/resvg-wasm");
 
@@ -54,15 +67,21 @@ function envFont(): string | undefined {
 
 function loadFonts(): Promise<{ buffers: Uint8Array[]; path?: string }> {
   fonts ??= (async () => {
-    const candidates = [envFont(), ...FONT_CANDIDATES].filter((p): p is string => !!p);
-    for (const path of candidates) {
-      try {
-        return { buffers: [await Deno.readFile(path)], path };
-      } catch {
-        // missing or not permitted: try the next one
+    const firstReadable = async (paths: (string | undefined)[]) => {
+      for (const path of paths) {
+        if (!path) continue;
+        try {
+          return { buffer: await Deno.readFile(path), path };
+        } catch {
+          // missing or not permitted: try the next one
+        }
       }
-    }
-    return { buffers: [] };
+      return undefined;
+    };
+    const main = await firstReadable([envFont(), ...FONT_CANDIDATES]);
+    if (!main) return { buffers: [] };
+    const mono = await firstReadable(MONO_FONT_CANDIDATES);
+    return { buffers: mono ? [main.buffer, mono.buffer] : [main.buffer], path: main.path };
   })();
   return fonts;
 }
@@ -100,6 +119,7 @@ async function render(svg: string, options: RasterOptions) {
       loadSystemFonts: false,
       defaultFontFamily: "DejaVu Sans",
       sansSerifFamily: "DejaVu Sans",
+      monospaceFamily: "DejaVu Sans Mono",
     },
   });
   try {

@@ -27,3 +27,18 @@ export function isTensorLike(value: unknown): value is { shape: number[]; dtype:
     Array.isArray((value as { shape?: unknown }).shape) &&
     typeof (value as { dtype?: unknown }).dtype === "string";
 }
+
+/**
+ * The smallest and largest finite value (`[Infinity, -Infinity]` when there is none), by a loop:
+ * `Math.min(...values)` overflows the call stack for a dense layer's worth of values.
+ */
+export function finiteRange(values: ArrayLike<number>): [number, number] {
+  let lo = Infinity, hi = -Infinity;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (!Number.isFinite(v)) continue;
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  return [lo, hi];
+}

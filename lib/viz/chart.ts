@@ -11,6 +11,7 @@
 import { type ColormapName, colormapTable } from "../image/color.ts";
 import { FONT_FAMILY } from "../image/svg.ts";
 import { DISPLAY, type MimeBundle } from "../display.ts";
+import { finiteRange } from "./_values.ts";
 
 /** matplotlib's / Plotly's default colour cycle (tab10). */
 export const COLORS = [
@@ -254,8 +255,9 @@ function ranges(panel: Panel) {
           x1 = Math.max(x1, Number(x) + t.widths![i] / 2);
         });
       }
-      y0 = Math.min(y0, 0, ...t.y);
-      y1 = Math.max(y1, 0, ...t.y);
+      const [lo, hi] = finiteRange(t.y);
+      y0 = Math.min(y0, 0, lo);
+      y1 = Math.max(y1, 0, hi);
       continue;
     }
     for (const x of t.x) if (Number.isFinite(x)) [x0, x1] = [Math.min(x0, x), Math.max(x1, x)];
@@ -425,7 +427,7 @@ function svgLegend(panel: Panel, box: Box): string {
 function svgHeatmap(t: Extract<Trace, { type: "heatmap" }>, box: Box): string {
   const rows = t.z.length, cols = t.z[0]?.length ?? 0;
   const values = t.z.flat().filter(Number.isFinite);
-  const lo = Math.min(...values), hi = Math.max(...values);
+  const [lo, hi] = finiteRange(values);
   const cw = box.width / Math.max(cols, 1), ch = box.height / Math.max(rows, 1);
   const parts: string[] = [];
   const fontSize = Math.max(8, Math.min(14, Math.min(cw, ch) / 3));
@@ -513,8 +515,8 @@ export function toText(spec: ChartSpec): string {
       if (ys.length === 0) lines.push(`    ${name}(no data)`);
       else {
         lines.push(
-          `    ${name}${t.type}, ${t.y.length} points, min ${formatNumber(Math.min(...ys))}, ` +
-            `max ${formatNumber(Math.max(...ys))}, last ${formatNumber(ys[ys.length - 1])}`,
+          `    ${name}${t.type}, ${t.y.length} points, min ${formatNumber(finiteRange(ys)[0])}, ` +
+            `max ${formatNumber(finiteRange(ys)[1])}, last ${formatNumber(ys[ys.length - 1])}`,
         );
       }
     }

@@ -11,6 +11,7 @@ import type * as tf from "@tensorflow/tfjs";
 import type { ColormapName } from "../image/color.ts";
 import { Chart } from "./chart.ts";
 import { toClassIndices } from "./images.ts";
+import { finiteRange } from "./_values.ts";
 
 /** Options of {@linkcode confusionMatrix}. */
 export interface ConfusionOptions {
@@ -83,7 +84,7 @@ export async function confusionMatrix(
   }
   if (truth.length === 0) throw new RangeError(`${what}: no labels`);
   const numClasses = options.numClasses ?? classNames?.length ??
-    Math.max(...truth, ...predicted) + 1;
+    Math.max(finiteRange(truth)[1], finiteRange(predicted)[1]) + 1;
   const names = classNames ?? Array.from({ length: numClasses }, (_, i) => String(i));
   if (names.length !== numClasses) {
     throw new RangeError(`${what}: ${names.length} class names for ${numClasses} classes`);

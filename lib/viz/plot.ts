@@ -18,7 +18,7 @@
 
 import type { ColormapName } from "../image/color.ts";
 import { Chart, type Panel, type Trace } from "./chart.ts";
-import { isTensorLike, toNumbers } from "./_values.ts";
+import { finiteRange, isTensorLike, toNumbers } from "./_values.ts";
 
 /** Options every chart takes. */
 export interface PlotOptions {
@@ -237,7 +237,7 @@ export interface HistogramOptions extends PlotOptions {
 /** Equal-width bin counts. */
 export function binValues(values: number[], bins: number, range?: [number, number]) {
   const finite = values.filter(Number.isFinite);
-  let [lo, hi] = range ?? [Math.min(...finite), Math.max(...finite)];
+  let [lo, hi] = range ?? finiteRange(finite);
   if (!(hi > lo)) [lo, hi] = [lo - 0.5, lo + 0.5];
   const width = (hi - lo) / bins;
   const counts = new Array(bins).fill(0);
@@ -273,7 +273,7 @@ export function histogram(
       : Object.entries(values).map(([k, v]) => [k, toNumbers(v, `${what}: ${k}`)]);
   const all = groups.flatMap(([, v]) => v).filter(Number.isFinite);
   if (all.length === 0) throw new RangeError(`${what}: no finite values`);
-  const range = options.range ?? [Math.min(...all), Math.max(...all)];
+  const range = options.range ?? finiteRange(all);
   const traces: Trace[] = groups.map(([name, v]) => {
     const { centres, counts, width } = binValues(v, bins, range);
     return {

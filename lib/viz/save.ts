@@ -16,7 +16,7 @@ import { fileURLToPath } from "node:url";
 import { writeFileAtomic } from "../_fs.ts";
 import { type Displayable, isDisplayable, mimeBundle } from "../display.ts";
 import { writeImage } from "../image/codec.ts";
-import { rasterizeSvg } from "../image/svg.ts";
+import { MONO_FONT_FAMILY, rasterizeSvg } from "../image/svg.ts";
 import { decodeBase64 } from "./_base64.ts";
 import { Chart, escapeXml } from "./chart.ts";
 
@@ -46,6 +46,37 @@ async function plotlyScript(): Promise<string> {
       }); run \`deno install\` in the project, or save as .png or .svg`,
     );
   }
+}
+
+/** Lines of text drawn in a monospace font: the picture of a visual that is only text (a table). */
+function textSvg(text: string): string {
+  const lines = text.replace(/\s+$/, "").split("\n");
+  const charWidth = 7.8, lineHeight = 17, pad = 10;
+  const width = Math.ceil(Math.max(1, ...lines.map((l) => l.length)) * charWidth + 2 * pad);
+  const height = lines.length * lineHeight + 2 * pad;
+  const rows = lines.map((line, i) =>
+    `<text x="${pad}" y="${pad + (i + 1) * lineHeight - 4}" xml:space="preserve">${
+      escapeXml(line)
+    }</text>`
+  );
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" ` +
+    `viewBox="0 0 ${width} ${height}"><rect width="100%" height="100%" fill="#fff"/>` +
+    `<g font-family="${MONO_FONT_FAMILY}" font-size="13" fill="#222">${rows.join("")}</g></svg>`;
+}
+
+/** The width `textSvg` gives a text. */
+function textWidth(text: string): number {
+  return Number(/width="(\d+)"/.exec(textSvg(text))![1]);
+}
+
+/** An SVG showing a PNG (base64) at its own size. */
+function pngSvg(base64: string): string {
+  const bytes = decodeBase64(base64);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const width = view.getUint32(16), height = view.getUint32(20); // the IHDR chunk
+  return `<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" ` +
+    `width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">` +
+    `<image width="${width}" height="${height}" href="data:image/png;base64,${base64}"/></svg>`;
 }
 
 function page(title: string, body: string, head = ""): string {
@@ -88,6 +119,7 @@ export async function save(
   const bundle = isDisplayable(visual) ? await mimeBundle(visual) : {};
   const svg = hasSvg(visual) ? visual.toSvg() : bundle["image/svg+xml"] as string | undefined;
   const png = bundle["image/png"] as string | undefined;
+  const text = bundle["text/plain"] === undefined ? undefined : String(bundle["text/plain"]);
   const have = Object.keys(bundle).join(", ") || "nothing";
   switch (ext) {
     case ".png": {
@@ -103,10 +135,18 @@ export async function save(
         );
       }
       if (png) return await writeFileAtomic(path, decodeBase64(png));
+      if (text !== undefined) {
+        return await writeFileAtomic(
+          path,
+          await rasterizeSvg(textSvg(text), { width: Math.round(textWidth(text) * scale) }),
+        );
+      }
       throw new TypeError(`${what}: this visual has no picture to save as PNG (it has ${have})`);
     }
     case ".svg":
       if (svg) return await writeFileAtomic(path, svg);
+      if (png) return await writeFileAtomic(path, pngSvg(png));
+      if (text !== undefined) return await writeFileAtomic(path, textSvg(text));
       throw new TypeError(
         `${what}: this visual has no SVG form (it has ${have}); save it as .png or .html`,
       );

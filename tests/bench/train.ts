@@ -304,7 +304,7 @@ function peerLayers(modelName: string): Record<string, unknown>[] {
 }
 
 async function writePeerData(data: Dataset, modelName: string): Promise<string> {
-  const dir = await Deno.makeTempDir({ prefix: "convlab-bench-" });
+  const dir = await Deno.makeTempDir({ prefix: "convlab-bench-train-" });
   const bytes = (a: Float32Array | Uint8Array) =>
     new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
   await Deno.writeFile(`${dir}/x_train.f32`, bytes(data.xTrain));
@@ -325,6 +325,16 @@ async function writePeerData(data: Dataset, modelName: string): Promise<string> 
   return dir;
 }
 
+/** The PyTorch peer on this data, written to a fresh temporary folder (removed afterwards). */
+async function trainTorchOn(data: Dataset, modelName: string, seed: number, threads: number) {
+  const dir = await writePeerData(data, modelName);
+  try {
+    return await trainTorch(dir, modelName, seed, threads);
+  } finally {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
+
 async function torchAvailable(): Promise<boolean> {
   try {
     const out = await new Deno.Command(PYTHON, { args: ["-c", "import torch"], stderr: "null" })
@@ -335,11 +345,11 @@ async function torchAvailable(): Promise<boolean> {
   }
 }
 
-async function trainTorch(dir: string, modelName: string, seed: number) {
+async function trainTorch(dir: string, modelName: string, seed: number, threads: number) {
   const script = new URL("./train_torch.py", import.meta.url).pathname;
   const out = await new Deno.Command(PYTHON, {
-    args: [script, dir, modelName, "--threads", "2", "--seed", String(seed)],
-    env: { OPENBLAS_NUM_THREADS: "1", OMP_NUM_THREADS: "2" },
+    args: [script, dir, modelName, "--threads", String(threads), "--seed", String(seed)],
+    env: { OPENBLAS_NUM_THREADS: "1", OMP_NUM_THREADS: String(threads) },
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -367,7 +377,9 @@ function loadAverage(): number | undefined {
 
 const USAGE =
   "usage: deno task bench train [--backend webgpu|wasm|cpu] [--model lenet5|cifar|all] " +
-  "[--json] [--reps n] [--images n] [--no-torch] [--profile steps]";
+  "[--json] [--reps n] [--images n] [--no-torch] [--torch-threads n] [--profile steps]\n" +
+  "(Convlab's threads: CONVLAB_THREADS=n; --torch-threads 1 with CONVLAB_THREADS=1 compares one " +
+  "core each, which a busy machine disturbs least)";
 
 export default async function main(args: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -380,6 +392,7 @@ export default async function main(args: string[]): Promise<void> {
       images: { type: "string" },
       "no-torch": { type: "boolean", default: false },
       profile: { type: "string" },
+      "torch-threads": { type: "string", default: "2" },
       help: { type: "boolean", default: false },
     },
   });
@@ -414,6 +427,7 @@ export default async function main(args: string[]): Promise<void> {
     return;
   }
   const reps = positive("reps", values.reps);
+  const torchThreads = positive("torch-threads", values["torch-threads"]);
   const limit = values.images ? positive("images", values.images) : undefined;
   const withTorch = !values["no-torch"] && await torchAvailable();
   const info = cl.backendInfo();
@@ -421,9 +435,11 @@ export default async function main(args: string[]): Promise<void> {
     console.log(
       `backend: ${info.backend} (${info.device}; SIMD ${info.simd}, threads ${info.threads})`,
     );
-    if (!withTorch) {
-      console.log("PyTorch peer: not run (no torch for /usr/bin/python3, or --no-torch)");
-    }
+    console.log(
+      withTorch
+        ? `PyTorch peer: ${torchThreads} thread(s), OPENBLAS_NUM_THREADS=1`
+        : "PyTorch peer: not run (no torch for /usr/bin/python3, or --no-torch)",
+    );
     console.log(
       "model    backend   images/s   pytorch  ratio  accuracy  torch acc  cpu ratio  load  data",
     );
@@ -432,48 +448,42 @@ export default async function main(args: string[]): Promise<void> {
     const data = modelName === "lenet5"
       ? await fashionMnist(limit)
       : randomCifar(limit ?? DEFAULT_CIFAR_IMAGES);
-    const peerDir = withTorch ? await writePeerData(data, modelName) : undefined;
-    try {
-      for (let rep = 0; rep < reps; rep++) {
-        const ours = await trainConvlab(modelName, data, rep);
-        const peer = peerDir ? await trainTorch(peerDir, modelName, rep) : undefined;
-        const ratio = peer ? ours.imagesPerSecond / peer.imagesPerSecond : undefined;
-        // Images per CPU-second, ours over PyTorch's: less sensitive to other processes.
-        const cpuRatio = peer ? peer.cpuSeconds / ours.cpuSeconds : undefined;
-        const load = loadAverage();
-        const row = {
-          model: modelName,
-          backend: info.backend,
-          imagesPerSecond: ours.imagesPerSecond,
-          accuracy: ours.accuracy,
-          pytorchImagesPerSecond: peer?.imagesPerSecond,
-          pytorchAccuracy: peer?.accuracy,
-          ratio,
-          cpuRatio,
-          images: ours.images,
-          data: data.name,
-          simd: info.simd,
-          threads: info.threads,
-          loadAverage: load,
-        };
-        if (values.json) {
-          console.log(JSON.stringify(row));
-        } else {
-          const f = (v: number | undefined, digits = 0) =>
-            v === undefined ? "-" : v.toFixed(digits);
-          console.log(
-            `${modelName.padEnd(8)} ${String(info.backend).padEnd(8)} ${
-              f(ours.imagesPerSecond).padStart(9)
-            } ${f(peer?.imagesPerSecond).padStart(9)} ${f(ratio, 2).padStart(6)} ${
-              f(ours.accuracy, 4).padStart(9)
-            } ${f(peer?.accuracy, 4).padStart(10)} ${f(cpuRatio, 2).padStart(10)} ${
-              f(load, 1).padStart(5)
-            }  ${data.name}`,
-          );
-        }
+    for (let rep = 0; rep < reps; rep++) {
+      const ours = await trainConvlab(modelName, data, rep);
+      const peer = withTorch ? await trainTorchOn(data, modelName, rep, torchThreads) : undefined;
+      const ratio = peer ? ours.imagesPerSecond / peer.imagesPerSecond : undefined;
+      // Images per CPU-second, ours over PyTorch's: less sensitive to other processes.
+      const cpuRatio = peer ? peer.cpuSeconds / ours.cpuSeconds : undefined;
+      const load = loadAverage();
+      const row = {
+        model: modelName,
+        backend: info.backend,
+        imagesPerSecond: ours.imagesPerSecond,
+        accuracy: ours.accuracy,
+        pytorchImagesPerSecond: peer?.imagesPerSecond,
+        pytorchAccuracy: peer?.accuracy,
+        ratio,
+        cpuRatio,
+        images: ours.images,
+        data: data.name,
+        simd: info.simd,
+        threads: info.threads,
+        loadAverage: load,
+      };
+      if (values.json) {
+        console.log(JSON.stringify(row));
+      } else {
+        const f = (v: number | undefined, digits = 0) => v === undefined ? "-" : v.toFixed(digits);
+        console.log(
+          `${modelName.padEnd(8)} ${String(info.backend).padEnd(8)} ${
+            f(ours.imagesPerSecond).padStart(9)
+          } ${f(peer?.imagesPerSecond).padStart(9)} ${f(ratio, 2).padStart(6)} ${
+            f(ours.accuracy, 4).padStart(9)
+          } ${f(peer?.accuracy, 4).padStart(10)} ${f(cpuRatio, 2).padStart(10)} ${
+            f(load, 1).padStart(5)
+          }  ${data.name}`,
+        );
       }
-    } finally {
-      if (peerDir) await Deno.remove(peerDir, { recursive: true });
     }
   }
 }

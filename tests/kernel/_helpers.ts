@@ -40,3 +40,17 @@ export function notebookOf(...cells: CellSpec[]): Notebook {
 
 /** The project root. */
 export const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
+
+/** Processes whose working directory is `dir` (Linux): a kernel left running shows up here. */
+export function processesIn(dir: string): number[] {
+  const pids: number[] = [];
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    try {
+      if (Deno.realPathSync(`/proc/${entry.name}/cwd`) === Deno.realPathSync(dir)) {
+        pids.push(Number(entry.name));
+      }
+    } catch { /* gone or not ours */ }
+  }
+  return pids;
+}

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { processesIn } from "./_helpers.ts";
 
 const FAULTS = fileURLToPath(new URL("../fixtures/kernel/faults/", import.meta.url));
 const CLI = fileURLToPath(new URL("../../kernel/cli.ts", import.meta.url));
@@ -26,20 +27,6 @@ async function nbRun(input: string, args: string[]) {
     stdout: dec.decode(out.stdout),
     stderr: dec.decode(out.stderr),
   };
-}
-
-/** Processes whose working directory is `dir` (Linux). */
-function processesIn(dir: string): number[] {
-  const pids: number[] = [];
-  for (const entry of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(entry.name)) continue;
-    try {
-      if (Deno.realPathSync(`/proc/${entry.name}/cwd`) === Deno.realPathSync(dir)) {
-        pids.push(Number(entry.name));
-      }
-    } catch { /* gone or not ours */ }
-  }
-  return pids;
 }
 
 async function withCopy(name: string, fn: (input: string, dir: string) => Promise<void>) {

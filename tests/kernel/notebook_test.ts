@@ -122,3 +122,58 @@ Deno.test("readNotebook() names a missing file", async () => {
     message: "/nonexistent/x.ipynb: no such file",
   });
 });
+
+Deno.test("readNotebook() names a folder given as a notebook", async () => {
+  const dir = await Deno.makeTempDir({ suffix: ".ipynb" });
+  try {
+    await assert.rejects(() => readNotebook(dir), {
+      name: "NotebookFormatError",
+      message: `${dir}: is a folder, not a notebook file`,
+    });
+  } finally {
+    await Deno.remove(dir);
+  }
+});
+
+Deno.test("parseNotebook() says an empty file is empty and a non-number nbformat is wrong", () => {
+  assert.throws(() => parseNotebook("", "e.ipynb"), {
+    name: "NotebookFormatError",
+    message: "e.ipynb: the file is empty, not a notebook",
+  });
+  assert.throws(
+    () =>
+      parseNotebook(
+        '{"nbformat": "4", "nbformat_minor": 5, "metadata": {}, "cells": []}',
+        "s.ipynb",
+      ),
+    { name: "NotebookFormatError", message: 's.ipynb: nbformat must be a number, got "4"' },
+  );
+});
+
+Deno.test("cleanNotebook() strips other tools' run times but keeps the rest of the metadata", () => {
+  const nb = parseNotebook(JSON.stringify({
+    nbformat: 4,
+    nbformat_minor: 5,
+    metadata: { custom: 1 },
+    cells: [{
+      cell_type: "code",
+      id: "x",
+      metadata: {
+        tags: ["hide-input"],
+        ExecuteTime: { end_time: "2024-01-01T00:00:00Z", start_time: "2024-01-01T00:00:00Z" },
+        collapsed: false,
+        custom: { keep: true },
+      },
+      source: "1",
+      outputs: [],
+      execution_count: 1,
+    }],
+  }));
+  const clean = cleanNotebook(nb);
+  assert.deepEqual(clean.metadata, { custom: 1 });
+  assert.deepEqual(clean.cells[0].metadata, {
+    tags: ["hide-input"],
+    collapsed: false,
+    custom: { keep: true },
+  });
+});

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { Session } from "../../kernel/session/session.ts";
 import { permissionFlags } from "../../kernel/session/permissions.ts";
+import { processesIn } from "./_helpers.ts";
 
 Deno.test("a session granted nothing runs cells, and Deno's inspector needs no --allow-sys", async () => {
   await using session = await Session.start({ permissions: {} });
@@ -114,4 +115,42 @@ Deno.test("permissionFlags() turns granular grants into Deno flags, nothing for 
     ],
   );
   assert.throws(() => permissionFlags({ read: ["/a,b"] }), /must not contain ","/);
+});
+
+Deno.test("a kernel whose host is killed exits instead of lingering", async () => {
+  const dir = await Deno.makeTempDir();
+  const session = new URL("../../kernel/session/session.ts", import.meta.url).href;
+  const host = new Deno.Command(Deno.execPath(), {
+    args: [
+      "eval",
+      `import { Session } from ${JSON.stringify(session)};
+       const s = await Session.start({ cwd: ${JSON.stringify(dir)}, permissions: {} });
+       await s.execute("globalThis.ticks = 0; setInterval(() => ticks++, 10);");
+       console.log("ready");
+       await new Promise(() => {});`,
+    ],
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  try {
+    const reader = host.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let text = "";
+    while (!text.includes("ready")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += value;
+    }
+    reader.cancel();
+    assert.equal(processesIn(dir).length, 1, "the kernel should be running");
+    host.kill("SIGKILL"); // no chance to stop its kernel
+    await host.status;
+    const deadline = performance.now() + 10_000;
+    while (processesIn(dir).length > 0 && performance.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.deepEqual(processesIn(dir), [], "the kernel outlived its host");
+  } finally {
+    for (const pid of processesIn(dir)) Deno.kill(pid, "SIGKILL");
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -37,6 +37,23 @@ Deno.test("transpileCell() maps positions back into the cell's TypeScript source
   });
 });
 
+Deno.test("transpileCell() maps columns on lines where type stripping inserts code", () => {
+  for (
+    const source of [
+      "enum E { A = 1, B } const r: any = E; r.C.boom",
+      "class C { constructor(public readonly q: string) {} } const c: any = new C('x'); c.n.boom",
+      "class D { constructor(private p: number) {} }; const d: { x?: any } = {}; d.x.boom",
+    ]
+  ) {
+    const cell = transpileCell(source);
+    const at = cell.code.lastIndexOf("boom") + 1;
+    assert.deepEqual(cell.originalPosition(1, at), {
+      line: 1,
+      column: source.lastIndexOf("boom") + 1,
+    }, source);
+  }
+});
+
 Deno.test("transpileCell() reports a syntax error with the line and column in the cell", () => {
   const error = assert.throws(
     () => transpileCell("let ok = 1;\nlet x = ;"),
@@ -82,6 +99,36 @@ Deno.test("parseParameter() types values as JSON when they parse, strings otherw
   assert.deepEqual(parseParameter("empty="), ["empty", ""]);
   assert.throws(() => parseParameter("noequals"), /expected name=value/);
   assert.throws(() => parseParameter("bad-name=1"), /JavaScript identifier/);
+  assert.throws(() => parseParameter("class=1"), /reserved word/);
+});
+
+Deno.test("injectParameters() re-declares each parameter as the parameters cell declares it", () => {
+  const nb = notebookOf({
+    code: "const epochs: number = 5; // full run\n" +
+      "var name = 'a', other: number = 2;\n" +
+      "let { x, y } = { x: 1, y: 2 };\n" +
+      "export const lr = 0.1;",
+    tags: ["parameters"],
+  }, "epochs");
+  const { notebook, warnings } = injectParameters(nb, {
+    epochs: 2,
+    other: 3,
+    y: 9,
+    lr: 1e400,
+    extra: -0,
+  });
+  assert.equal(
+    notebook.cells[1].source,
+    [
+      "// Parameters injected for this run",
+      "const epochs = 2;",
+      "var other = 3;",
+      "let y = 9;",
+      "const lr = Infinity;",
+      "let extra = -0;",
+    ].join("\n"),
+  );
+  assert.deepEqual(warnings, ['parameter "extra" is not declared in the parameters cell (cell 1)']);
 });
 
 Deno.test("injectParameters() inserts one injected cell after the parameters cell, with a cell id", () => {

@@ -251,7 +251,7 @@ Deno.test("flow() trains with tfjs fitDataset and Convlab's fit, leaking nothing
 Deno.test("ImageDataGenerator rejects unknown and out-of-range options clearly", () => {
   assert.throws(
     () => new cl.ImageDataGenerator({ rotation_range: 10 } as never),
-    /unknown option "rotation_range" \(Convlab uses camelCase: rotationRange\)/,
+    /unknown option "rotation_range" \(options are camelCase: rotationRange\)/,
   );
   assert.throws(
     () => new cl.ImageDataGenerator({ zoomRange: 1.5 }),
@@ -367,4 +367,50 @@ Deno.test("preprocessing layers save and load with the model", async () => {
   assert.ok(await same(loaded.predict(x) as cl.tf.Tensor, model.predict(x) as cl.tf.Tensor));
   model.dispose();
   loaded.dispose();
+});
+
+Deno.test("shift ranges in pixels follow Keras: integer N → whole pixels in (−N, N), lists get a random sign", () => {
+  const seen = (widthShiftRange: number | number[], size = 64) => {
+    const gen = new cl.ImageDataGenerator({ widthShiftRange });
+    const rng = new RandomStream(4);
+    const values = new Set<number>();
+    for (let i = 0; i < 400; i++) values.add(gen.randomParams(32, size, rng).ty);
+    return values;
+  };
+  // Keras's docs: "With width_shift_range=2 possible values are integers [-1, 0, +1]".
+  assert.deepEqual([...seen(2)].sort((a, b) => a - b), [-1, 0, 1]);
+  // A list is np.random.choice(list) times a random sign.
+  assert.deepEqual([...seen([5, 10])].sort((a, b) => a - b), [-10, -5, 5, 10]);
+  // Fractions in a list are of the width: ±0.25·64.
+  assert.deepEqual([...seen([0.25], 64)].sort((a, b) => a - b), [-16, 16]);
+  // A non-integer ≥ 1 is a uniform shift in ±range pixels (np.random.uniform), not whole pixels.
+  const real = [...seen(2.5)];
+  assert.ok(real.every((v) => Math.abs(v) <= 2.5) && real.some((v) => !Number.isInteger(v)));
+});
+
+Deno.test("flow() takes labels as a plain array (as Keras takes NumPy) and explains images without a channel axis", async () => {
+  const gen = new cl.ImageDataGenerator({});
+  const x = indexed(5, 1, 1);
+  const before = tf.memory().numTensors;
+  const flow = gen.flow(x, [10, 11, 12, 13, 14], { batchSize: 2, shuffle: false });
+  assert.equal(tf.memory().numTensors, before, "the flow holds no extra tensor");
+  const seen: number[][] = [];
+  for (const { xs, ys } of flow) {
+    const labels = await ys!.data();
+    seen.push([...await xs.data()].map((v, i) => v + 10 - labels[i]));
+    tf.dispose([xs, ys!]);
+  }
+  assert.deepEqual(seen, [[0, 0], [0, 0], [0]], "labels stay with their images");
+  assert.equal(tf.memory().numTensors, before);
+  const oneHot = gen.flow(x, [[1, 0], [0, 1], [1, 0], [0, 1], [1, 0]], { batchSize: 5 });
+  const { xs, ys } = oneHot.nextBatch();
+  assert.deepEqual(ys!.shape, [5, 2]);
+  tf.dispose([xs, ys!]);
+  assert.throws(() => gen.flow(x, [1, 2]), /x has 5 images but y has 2 rows/);
+  const mnist = tf.zeros([10, 28, 28]);
+  assert.throws(
+    () => gen.flow(mnist, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]),
+    /expected \[batch, height, width, channels\], got \[10, 28, 28\] \(add the channel axis/,
+  );
+  tf.dispose([x, mnist]);
 });

@@ -168,6 +168,36 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name: "useBackend() away from webgpu keeps tensors and model weights computed there",
+  ...skipUnless(probe.ok, `no WebGPU adapter here (${probe.ok ? "" : probe.problem})`),
+  async fn() {
+    // tfjs moves a tensor to the new backend with a synchronous read, which WebGPU in Deno
+    // cannot do (no OffscreenCanvas): values made on WebGPU must be fetched before leaving it.
+    await cl.useBackend("webgpu");
+    const made = cl.tf.square(cl.tf.tensor([1, -2, 3]));
+    const weight = cl.tf.variable(cl.tf.mul(made, 2));
+    const tensors = cl.tf.memory().numTensors;
+    try {
+      await cl.useBackend("webgpu"); // again: the running WebGPU backend and its tensors stay
+      assert.deepEqual(Array.from(await made.data()), [1, 4, 9]);
+      await cl.useBackend("wasm");
+      const plusOne = made.add(1);
+      assert.deepEqual(Array.from(await plusOne.data()), [2, 5, 10]);
+      assert.deepEqual(Array.from(await weight.data()), [2, 8, 18]);
+      await cl.useBackend("webgpu");
+      await cl.useBackend("cpu");
+      const difference = weight.sub(made);
+      assert.deepEqual(Array.from(await difference.data()), [1, 4, 9]);
+      cl.tf.dispose([plusOne, difference]);
+    } finally {
+      await cl.useBackend("wasm");
+      cl.tf.dispose([made, weight]);
+    }
+    assert.equal(cl.tf.memory().numTensors, tensors - 2);
+  },
+});
+
 Deno.test("deviceDescriptor() asks for flat feature names and numeric limits (BigInt-safe)", () => {
   const features = new Set(["bgra8unorm-storage", "shader-f16"]);
   const adapter = {

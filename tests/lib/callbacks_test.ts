@@ -425,3 +425,65 @@ Deno.test("every callback leaves tf.memory().numTensors unchanged across a fit()
   model.dispose();
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("a fit() that fails mid-run leaves no EarlyStopping snapshot behind", async () => {
+  const x = tf.randomNormal([16, 1], 0, 1, "float32", 6);
+  const y = tf.tidy(() => tf.mul(x, 2));
+  const model = marker();
+  await cl.fit(model, x, y, { epochs: 1, verbose: 0 });
+  const before = tf.memory().numTensors;
+  const stop = new cl.callbacks.EarlyStopping({ monitor: "loss", restoreBestWeights: true });
+  await assert.rejects(
+    cl.fit(model, x, y, {
+      epochs: 5,
+      verbose: 0,
+      callbacks: [stop, {
+        onEpochEnd: (epoch: number) => {
+          if (epoch === 2) throw new Error("interrupted by the learner");
+        },
+      }],
+    }),
+    /interrupted by the learner/,
+  );
+  assert.equal(tf.memory().numTensors, before);
+  tf.dispose([x, y]);
+  model.dispose();
+});
+
+Deno.test("Keras's snake_case option names get a clear error, never silent defaults", async () => {
+  const model = marker();
+  const cases: [string, () => unknown, RegExp][] = [
+    [
+      "EarlyStopping",
+      () => new cl.callbacks.EarlyStopping({ restore_best_weights: true } as never),
+      /Cannot make EarlyStopping: unknown option "restore_best_weights" \(options are camelCase: restoreBestWeights\)/,
+    ],
+    [
+      "ModelCheckpoint",
+      () => new cl.callbacks.ModelCheckpoint("ckpt", { save_best_only: true } as never),
+      /Cannot make ModelCheckpoint: unknown option "save_best_only" .*saveBestOnly/,
+    ],
+    [
+      "ReduceLROnPlateau",
+      () => new cl.callbacks.ReduceLROnPlateau({ min_lr: 1e-5 } as never),
+      /Cannot make ReduceLROnPlateau: unknown option "min_lr" .*minLr/,
+    ],
+    [
+      "compile",
+      () => cl.compile(model, { loss: "mse", loss_weights: [1] } as never),
+      /Cannot compile: unknown option "loss_weights" .*lossWeights/,
+    ],
+  ];
+  for (const [name, make, message] of cases) assert.throws(make, message, name);
+  const x = tf.zeros([2, 1]);
+  await assert.rejects(
+    cl.evaluate(model, x, x, { batch_size: 1 } as never),
+    /Cannot evaluate: unknown option "batch_size" .*batchSize/,
+  );
+  await assert.rejects(
+    cl.predict(model, x, { batch_size: 1 } as never),
+    /Cannot predict: unknown option "batch_size" .*batchSize/,
+  );
+  x.dispose();
+  model.dispose();
+});

@@ -10,6 +10,7 @@ import {
 } from "../../lib/explain.ts";
 import { RandomStream } from "../../lib/random.ts";
 import { tf } from "../../lib/backend.ts";
+import { kerasName, summary } from "../../lib/summary.ts";
 
 const SIZE = 24;
 const SQUARE = 6;
@@ -295,4 +296,34 @@ Deno.test("deprocessImage() maps any float image to mean 127.5 and spread 25.5 i
     [-3, -1, 1, 3].map((v) => Math.round((v / Math.sqrt(5)) * 25.5 + 127.5)),
   );
   tf.dispose([image, shown]);
+});
+
+Deno.test("explain finds layers by the Keras names cl.summary shows (conv2d_1) and reports those", async () => {
+  const model = tf.sequential({
+    layers: [
+      tf.layers.conv2d({ inputShape: [12, 12, 1], filters: 2, kernelSize: 3, activation: "relu" }),
+      tf.layers.conv2d({ filters: 3, kernelSize: 3, activation: "relu" }),
+      tf.layers.flatten(),
+      tf.layers.dense({ units: 2, activation: "softmax" }),
+    ],
+  });
+  const [first, second] = model.layers;
+  const shown = summary(model).rows.map((row) => row.name); // e.g. ["conv2d_4", "conv2d_5", …]
+  assert.equal(kerasName(second), shown[1]);
+  assert.notEqual(second.name, shown[1], "tfjs's own name differs (conv2d_Conv2D6)");
+  assert.equal(findLayer(model, shown[1]), second);
+  assert.equal(findLayer(model, second.name), second, "tfjs's names work too");
+  const image = tf.randomUniform([12, 12, 1], 0, 1, "float32", 4);
+  const cam = await gradCam(model, image, { layerName: shown[0] });
+  assert.equal(cam.layerName, kerasName(first));
+  cam.heatmap.dispose();
+  const pattern = await visualizeFilter(model, shown[1], 2, { steps: 2 });
+  assert.equal(pattern.layerName, shown[1]);
+  pattern.image.dispose();
+  const maps = activations(model, image);
+  assert.deepEqual(maps.map((a) => a.name), shown.slice(0, 2));
+  tf.dispose(maps.map((a) => a.value));
+  assert.throws(() => findLayer(model, "nope"), new RegExp(`its layers are ${shown.join(", ")}`));
+  image.dispose();
+  model.dispose();
 });

@@ -436,3 +436,74 @@ Deno.test("digits() gives real embedded MNIST digits, seeded, without leaks", as
   await assert.rejects(image.digits({ count: 0 }), /count must be an integer 1–1000, got 0/);
   tf.dispose([a.images, b.images]);
 });
+
+Deno.test("decodeImage() keeps a grayscale JPEG's one channel, as tf.io.decode_jpeg does", async () => {
+  // 3×4 grey JPEG written by Pillow (quality 100): [[0, 64, 128, 255], [255, 128, 64, 0], [10, …]].
+  const bytes = await Deno.readFile(new URL("../fixtures/lib/gray.jpg", import.meta.url));
+  const grey = image.decodeImage(bytes);
+  assert.deepEqual(grey.shape, [3, 4, 1]);
+  assertClose(await rows(grey), [[0, 64, 128, 255], [255, 128, 64, 0], [10, 20, 30, 40]], 2);
+  const rgb = image.decodeImage(bytes, { channels: 3 });
+  assert.deepEqual(rgb.shape, [3, 4, 3]);
+  tf.dispose([grey, rgb]);
+});
+
+Deno.test("decodeImage() says a truncated or corrupt PNG/JPEG is truncated or corrupt", async () => {
+  const noise = tf.tidy(() =>
+    tf.cast(tf.randomUniform([32, 32, 3], 0, 255, "float32", 3), "int32")
+  );
+  const png = await image.encodePng(noise);
+  const jpeg = await image.encodeJpeg(noise);
+  noise.dispose();
+  for (const [name, bytes] of [["PNG", png], ["JPEG", jpeg]] as const) {
+    for (const cut of [bytes.slice(0, 8), bytes.slice(0, bytes.length >> 1)]) {
+      assert.throws(
+        () => image.decodeImage(cut),
+        new RegExp(`Cannot decode ${name}: the file is truncated or corrupt`),
+      );
+    }
+  }
+  // A flipped bit in the pixel data: the chunk's CRC no longer matches (libpng refuses it too).
+  const flipped = png.slice();
+  flipped[png.length - 20] ^= 0x10;
+  assert.throws(
+    () => image.decodeImage(flipped),
+    /Cannot decode PNG: the file is truncated or corrupt \(CRC mismatch for chunk IDAT/,
+  );
+});
+
+Deno.test("resize() preserveAspectRatio rounds the kept size half to even, as TF's tf.round", () => {
+  // [4, 6] into [3, 100]: scale 0.75, width 6 × 0.75 = 4.5 → 4 (TF), not 5; 2.5 → 2, 3.5 → 4.
+  const cases: [[number, number], [number, number], [number, number]][] = [
+    [[4, 6], [3, 100], [3, 4]],
+    [[2, 5], [1, 100], [1, 2]],
+    [[2, 7], [1, 100], [1, 4]],
+  ];
+  for (const [[h, w], size, expected] of cases) {
+    const out = image.resize(tf.zeros([h, w, 1]), size, { preserveAspectRatio: true });
+    assert.deepEqual(out.shape.slice(0, 2), expected, `[${h}, ${w}] into [${size}]`);
+    out.dispose();
+  }
+});
+
+Deno.test("image functions reject options they do not know (Keras/OpenCV spellings)", () => {
+  const img = tf.zeros([4, 4, 3]);
+  assert.throws(
+    () => image.resize(img, [2, 2], { preserve_aspect_ratio: true } as never),
+    /Cannot resize image: unknown option "preserve_aspect_ratio" \(options are camelCase: preserveAspectRatio\)/,
+  );
+  assert.throws(
+    () => image.filter2D(img, "box3", { borderType: "constant" } as never),
+    /Cannot filter image: unknown option "borderType" \(known: border, borderValue, depth\)/,
+  );
+  img.dispose();
+});
+
+Deno.test("overlay() takes an RGBA picture (a PNG with alpha) and a Grad-CAM batch of one", async () => {
+  const rgba = tf.fill([6, 6, 4], 255, "int32") as tf.Tensor3D;
+  const heat = tf.tensor3d([[[0, 1], [1, 0]]]); // [1, 2, 2]: gradCam's heatmap of a one-image batch
+  const out = await noLeak(() => image.overlay(heat, rgba, { alpha: 0 }));
+  assert.deepEqual(out.shape, [6, 6, 3]);
+  assert.ok((await out.data()).every((v) => Math.abs(v - 1) < 1e-6), "alpha 0 is the picture");
+  tf.dispose([rgba, heat, out]);
+});

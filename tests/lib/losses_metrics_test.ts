@@ -231,3 +231,49 @@ Deno.test("optimizer steps follow Keras's update rules", async () => {
     1e-5,
   );
 });
+
+Deno.test("MeanIoU explains probabilities given where class indices are expected", () => {
+  const iou = new cl.metrics.MeanIoU({ numClasses: 2 });
+  const labels = tf.tensor1d([0, 1, 1]);
+  const probabilities = tf.tensor2d([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4]]);
+  const before = tf.memory().numTensors;
+  assert.throws(
+    () => iou.update(labels, probabilities),
+    /MeanIoU: 3 true labels but 6 predicted classes .*sparseYPred: false/,
+  );
+  assert.equal(tf.memory().numTensors, before);
+  iou.dispose();
+  tf.dispose([labels, probabilities]);
+});
+
+Deno.test("a NaN prediction gives a NaN loss on every backend, as Keras (wasm's clip would hide it)", async () => {
+  const previous = tf.getBackend();
+  try {
+    for (const backend of ["cpu", "wasm"] as const) {
+      await cl.useBackend(backend);
+      const yTrue = tf.tensor2d([[1, 0], [0, 1]]);
+      const yPred = tf.tensor2d([[NaN, NaN], [0.3, 0.7]]);
+      const names = [
+        "categorical_crossentropy",
+        "binary_crossentropy",
+        "binary_focal_crossentropy",
+        "categorical_focal_crossentropy",
+      ];
+      for (const name of names) {
+        const loss = cl.losses.getLoss(name)(yTrue, yPred);
+        const [nan, fine] = await loss.data();
+        assert.ok(Number.isNaN(nan), `${backend} ${name}: ${nan}`);
+        assert.ok(Number.isFinite(fine) && fine > 0, `${backend} ${name}: ${fine}`);
+        loss.dispose();
+      }
+      const sparse = cl.losses.getLoss("sparse_categorical_crossentropy")(
+        tf.tensor1d([0, 1]),
+        yPred,
+      );
+      assert.ok(Number.isNaN((await sparse.data())[0]), `${backend} sparse`);
+      tf.dispose([yTrue, yPred, sparse]);
+    }
+  } finally {
+    await cl.useBackend(previous as cl.BackendName);
+  }
+});

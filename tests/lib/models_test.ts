@@ -156,3 +156,14 @@ Deno.test("cl.seed() makes cl.models build identical weights", async () => {
   assert.notDeepEqual(await first(a), await first(c));
   [a, b, c].forEach((m) => m.dispose());
 });
+
+Deno.test("cl.models reject options they do not know (input_shape → inputShape)", () => {
+  assert.throws(
+    () => cl.models.lenet5({ input_shape: [32, 32, 1] } as never),
+    /Cannot build lenet5: unknown option "input_shape" \(options are camelCase: inputShape\)/,
+  );
+  assert.throws(
+    () => cl.models.catsDogsConvnet({ numClasses: 2 } as never),
+    /Cannot build catsDogsConvnet: unknown option "numClasses" \(known: inputShape, dropout\)/,
+  );
+});

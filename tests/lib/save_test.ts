@@ -189,3 +189,82 @@ Deno.test("saveModel() and loadModel() leave no tensors behind", async () => {
     model.dispose();
   });
 });
+
+Deno.test("loadModel() names model.json when its manifest, layers or compile settings are broken, leaking nothing", async () => {
+  await withTempDir(async (dir) => {
+    const model = tf.sequential({
+      layers: [tf.layers.dense({ units: 2, inputShape: [3], activation: "softmax" })],
+    });
+    cl.compile(model, { optimizer: "adam", loss: "categorical_crossentropy" });
+    await cl.saveModel(model, `${dir}/good`);
+    model.dispose();
+    const good = JSON.parse(await Deno.readTextFile(`${dir}/good/model.json`));
+    const broken: [string, (json: typeof good) => void, RegExp][] = [
+      ["no-shape", (j) => delete j.weightsManifest[0].weights[0].shape, /weightsManifest/],
+      ["null-group", (j) => (j.weightsManifest = [null]), /weightsManifest/],
+      ["outside", (j) => (j.weightsManifest[0].paths = ["../good/weights.bin"]), /outside/],
+      ["layer", (j) => (j.modelTopology.config.layers[0].class_name = "FancyDense"), /FancyDense/],
+      ["optimizer", (j) => (j.convlab.compile.optimizer.className = "Nope"), /Nope/],
+      ["loss", (j) => (j.convlab.compile.loss = ["nope"]), /nope/],
+    ];
+    const before = tf.memory().numTensors;
+    for (const [name, breakIt, reason] of broken) {
+      await Deno.mkdir(`${dir}/${name}`);
+      await Deno.copyFile(`${dir}/good/weights.bin`, `${dir}/${name}/weights.bin`);
+      const json = structuredClone(good);
+      breakIt(json);
+      await Deno.writeTextFile(`${dir}/${name}/model.json`, JSON.stringify(json));
+      await assert.rejects(cl.loadModel(`${dir}/${name}`), (error: Error) => {
+        assert.ok(error instanceof cl.ModelFileError, `${name}: ${error}`);
+        assert.match(error.message, new RegExp(`${name}/model.json`), name);
+        assert.match(error.message, reason, name);
+        return true;
+      });
+      assert.equal(tf.memory().numTensors, before, `${name} leaks`);
+    }
+  });
+});
+
+Deno.test("saveModel() and loadModel() say so when the path is a file, not a model folder", async () => {
+  await withTempDir(async (dir) => {
+    const model = tf.sequential({ layers: [tf.layers.dense({ units: 1, inputShape: [1] })] });
+    await Deno.writeTextFile(`${dir}/old.h5`, "an old Keras file");
+    await assert.rejects(cl.saveModel(model, `${dir}/old.h5`), /old\.h5 is a file, not a folder/);
+    await cl.saveModel(model, `${dir}/saved`);
+    await assert.rejects(
+      cl.loadModel(`${dir}/saved/weights.bin`),
+      /saved\/weights\.bin is a file, not a folder/,
+    );
+    model.dispose();
+  });
+});
+
+Deno.test("a model compiled with a focal loss (its gamma and alpha) or Huber's delta loads compiled alike", async () => {
+  await withTempDir(async (dir) => {
+    const model = tf.sequential({
+      layers: [tf.layers.dense({ units: 3, inputShape: [2], activation: "softmax" })],
+    });
+    const x = tf.tensor2d([[1, 2], [3, -1]]);
+    const y = tf.tensor2d([[1, 0, 0], [0, 0, 1]]);
+    for (
+      const loss of [
+        cl.losses.categoricalFocalCrossentropy({ gamma: 3, alpha: 0.5 }),
+        cl.losses.binaryFocalCrossentropy({ gamma: 1, applyClassBalancing: true }),
+        cl.losses.huber(0.3),
+      ]
+    ) {
+      cl.compile(model, { optimizer: "adam", loss, metrics: ["accuracy"] });
+      await cl.saveModel(model, `${dir}/m`);
+      const loaded = await cl.loadModel(`${dir}/m`);
+      const [a, b] = [
+        await cl.evaluate(model, x, y, { returnDict: true }),
+        await cl.evaluate(loaded, x, y, { returnDict: true }),
+      ] as Record<string, number>[];
+      assert.deepEqual(Object.keys(b), ["loss", "accuracy"], loss.name);
+      assert.ok(Math.abs(a.loss - b.loss) < 1e-6, `${loss.name}: ${a.loss} vs ${b.loss}`);
+      loaded.dispose();
+    }
+    tf.dispose([x, y]);
+    model.dispose();
+  });
+});

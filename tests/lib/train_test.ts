@@ -206,6 +206,21 @@ Deno.test("fit(), evaluate() and predict() leave no tensors behind", async () =>
   model.dispose();
 });
 
+Deno.test("fit() and evaluate() with sparse integer labels leave no tensors behind", async () => {
+  // sparse_categorical_crossentropy checks the labels' range before running: that check too.
+  const { x, y, labels } = blobs(60, 6);
+  const model = mlp();
+  cl.compile(model, { optimizer: "adam", loss: "sparse_categorical_crossentropy" });
+  await cl.fit(model, x, labels, { epochs: 1, verbose: 0 });
+  const before = tf.memory().numTensors;
+  await cl.fit(model, x, labels, { epochs: 1, batchSize: 16, verbose: 0 });
+  assert.equal(tf.memory().numTensors, before, "fit");
+  await cl.evaluate(model, x, labels, { batchSize: 16 });
+  assert.equal(tf.memory().numTensors, before, "evaluate");
+  tf.dispose([x, y, labels]);
+  model.dispose();
+});
+
 Deno.test("predict() runs in inference mode and batches give the same result as one call", async () => {
   const model = mlp();
   const x = tf.randomNormal([20, 2], 0, 1, "float32", 9);
@@ -564,5 +579,76 @@ Deno.test("batches from a source are checked like tensors (shapes, targets), lea
     /one-hot targets of shape \[n, 10\], got \[2\]/,
   );
   assert.equal(tf.memory().numTensors, before);
+  model.dispose();
+});
+
+Deno.test("model.dispose() frees the optimizer cl.compile made from a name, as tfjs's compile does", async () => {
+  const dense = () =>
+    tf.sequential({
+      layers: [tf.layers.dense({ units: 2, activation: "softmax", inputShape: [2] })],
+    });
+  const x = tf.zeros([4, 2]);
+  const y = tf.oneHot(tf.tensor1d([0, 1, 0, 1], "int32"), 2);
+  const before = tf.memory().numTensors;
+  for (const optimizer of ["adam", "sgd", "rmsprop", "adagrad"]) {
+    const model = dense();
+    cl.compile(model, { optimizer, loss: "categorical_crossentropy" });
+    await cl.fit(model, x, y, { verbose: 0 });
+    // A second compile replaces the optimizer it made: the first one's state goes too.
+    cl.compile(model, { optimizer, loss: "categorical_crossentropy" });
+    await cl.fit(model, x, y, { verbose: 0 });
+    model.dispose();
+    assert.equal(tf.memory().numTensors, before, optimizer);
+  }
+  // A compile that fails (unknown loss) makes no optimizer to leak.
+  const model = dense();
+  assert.throws(() => cl.compile(model, { optimizer: "adam", loss: "bogus" }), /Unknown loss/);
+  model.dispose();
+  assert.equal(tf.memory().numTensors, before, "failed compile");
+  // tfjs's own compile("adam") made the model's optimizer: handed to cl.compile, it stays the model's.
+  const viaTfjs = dense();
+  viaTfjs.compile({ optimizer: "adam", loss: "categoricalCrossentropy" });
+  cl.compile(viaTfjs, { optimizer: viaTfjs.optimizer, loss: "categorical_crossentropy" });
+  await cl.fit(viaTfjs, x, y, { verbose: 0 });
+  viaTfjs.dispose();
+  assert.equal(tf.memory().numTensors, before, "tfjs's compile, then cl.compile");
+  // An optimizer object stays the caller's, as in tfjs: usable after the model is gone.
+  const own = cl.optimizers.Adam();
+  const first = dense();
+  cl.compile(first, { optimizer: own, loss: "categorical_crossentropy" });
+  await cl.fit(first, x, y, { verbose: 0 });
+  first.dispose();
+  assert.ok(tf.memory().numTensors > before, "the caller's optimizer keeps its state");
+  own.dispose();
+  tf.dispose([x, y]);
+});
+
+Deno.test("fit() names disposed data and a validationData that is not [xVal, yVal]", async () => {
+  const model = fixedSoftmax([0, 0]);
+  cl.compile(model, { loss: "categorical_crossentropy" });
+  const x = tf.zeros([4, 2]);
+  const y = tf.oneHot(tf.tensor1d([0, 1, 0, 1], "int32"), 2);
+  await assert.rejects(
+    cl.fit(model, x, y, { verbose: 0, validationData: [x] as never }),
+    /validationData must be \[xVal, yVal\], got a list of 1 tensor/,
+  );
+  const gone = tf.zeros([4, 2]);
+  gone.dispose();
+  await assert.rejects(cl.fit(model, gone, y, { verbose: 0 }), /the x tensor has been disposed/);
+  await assert.rejects(cl.predict(model, gone), /the x tensor has been disposed/);
+  tf.dispose([x, y]);
+  model.dispose();
+});
+
+Deno.test("predict() on one image without the batch axis says to add the batch axis", async () => {
+  const model = cl.models.lenet5();
+  const one = tf.zeros([28, 28, 1]);
+  await assert.rejects(
+    cl.predict(model, one),
+    /expects shape \[batch, 28, 28, 1\], got \[28, 28, 1\] \(one sample\? add the batch axis: x\.expandDims\(0\)\)/,
+  );
+  const noChannel = tf.zeros([5, 28, 28]);
+  await assert.rejects(cl.predict(model, noChannel), /add the channel axis/);
+  tf.dispose([one, noChannel]);
   model.dispose();
 });

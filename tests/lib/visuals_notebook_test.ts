@@ -33,6 +33,8 @@ const EXPECTED: Record<string, string[]> = {
   "overlay: a heatmap over the test card (as Grad-CAM does)": GRID,
   "show.table": HTML,
   "cl.show(visual) displays now, e.g. from inside a loop": CHART,
+  "a chart as the cell's value (no cl.show): the kernel renders it": CHART,
+  "an image grid as the cell's value": GRID,
 };
 
 interface NbOutput {

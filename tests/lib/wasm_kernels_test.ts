@@ -721,3 +721,121 @@ Deno.test("wasm Identity (tf.clone) shares data safely: values, disposal and var
   assert.equal(tf.memory().numTensors, before);
   assert.equal(tf.engine().backend.numDataIds(), ids, "shared data is freed with its last user");
 });
+
+Deno.test("the embedded SIMD kernels are the committed .wasm files, and own no memory", async () => {
+  const { KERNELS_WASM_BASE64, KERNELS_MT_WASM_BASE64 } = await import(
+    "../../lib/backend/simd/kernels_wasm.ts"
+  );
+  for (
+    const [file, base64] of [
+      ["kernels.wasm", KERNELS_WASM_BASE64],
+      ["kernels_mt.wasm", KERNELS_MT_WASM_BASE64],
+    ]
+  ) {
+    const bytes = await Deno.readFile(new URL(`../../lib/backend/simd/${file}`, import.meta.url));
+    const embedded = Uint8Array.from(atob(base64), (ch) => ch.charCodeAt(0));
+    assert.deepEqual(embedded, bytes, `${file}: run lib/backend/simd/build.sh`);
+    const module = new WebAssembly.Module(bytes);
+    // Its only import is tfjs's memory; no data segments may overwrite it.
+    assert.deepEqual(WebAssembly.Module.imports(module).map((i) => `${i.module}.${i.name}`), [
+      "env.memory",
+    ]);
+    assert.ok(!sectionIds(bytes).includes(11), `${file} has a data section`);
+    assert.ok(!sectionIds(bytes).includes(8), `${file} has a start function`);
+  }
+});
+
+/** The ids of a WebAssembly binary's sections (11 = data, 8 = start). */
+function sectionIds(bytes: Uint8Array): number[] {
+  const ids: number[] = [];
+  let at = 8; // magic + version
+  while (at < bytes.length) {
+    const id = bytes[at++];
+    let size = 0, shift = 0, byte;
+    do {
+      byte = bytes[at++];
+      size |= (byte & 0x7f) << shift;
+      shift += 7;
+    } while (byte & 0x80);
+    ids.push(id);
+    at += size;
+  }
+  return ids;
+}
+
+Deno.test("wasm convolutions with 'same' padding and a stride larger than the kernel match cpu", async () => {
+  // tfjs-backend-wasm 4.22 hands 'same' to XNNPACK, which gets these wrong (zeros or shifted
+  // windows) when a stride exceeds the filter along an axis, in the forward pass of Conv2D,
+  // fused Conv2D, depthwise and fused depthwise convolutions.
+  const rng = new RandomStream(26);
+  const x = randomData(rng, [2, 12, 11, 5]);
+  for (
+    const [[kh, kw], strides] of [
+      [[2, 2], [3, 3]],
+      [[1, 4], [2, 2]],
+      [[3, 3], [4, 4]],
+      [[2, 3], [3, 1]],
+    ] as [[number, number], [number, number]][]
+  ) {
+    const conv = randomData(rng, [kh, kw, 5, 6]);
+    const depth = randomData(rng, [kh, kw, 5, 2]);
+    const run = async (backend: "cpu" | "wasm") => {
+      await tf.setBackend(backend);
+      const xt = tf.tensor4d(x.values, x.shape as [number, number, number, number]);
+      const ct = tf.tensor4d(conv.values, conv.shape as [number, number, number, number]);
+      const dt = tf.tensor4d(depth.values, depth.shape as [number, number, number, number]);
+      const bias6 = tf.fill([6], 0.25), bias10 = tf.fill([10], -0.25);
+      const square = strides[0] === strides[1]; // tfjs's depthwise takes equal strides only
+      const outs = [
+        tf.conv2d(xt, ct, strides, "same"),
+        tf.fused.conv2d({ x: xt, filter: ct, strides, pad: "same", bias: bias6 }),
+        ...(square
+          ? [
+            tf.depthwiseConv2d(xt, dt, strides, "same"),
+            tf.fused.depthwiseConv2d({ x: xt, filter: dt, strides, pad: "same", bias: bias10 }),
+          ]
+          : []),
+      ];
+      const values = await Promise.all(outs.map(async (t) => Float32Array.from(await t.data())));
+      tf.dispose([xt, ct, dt, bias6, bias10, ...outs]);
+      return values;
+    };
+    const want = await run("cpu");
+    const got = await run("wasm");
+    const names = ["conv2d", "fused conv2d", "depthwise", "fused depthwise"];
+    for (let i = 0; i < want.length; i++) {
+      const err = relativeError(got[i], want[i]);
+      assert.ok(err <= TOLERANCE, `${names[i]} k=${kh}×${kw} s=${strides}: relative error ${err}`);
+    }
+  }
+});
+
+Deno.test("threaded wasm training kernels give bit-identical results run after run", async () => {
+  // Big enough for every kernel to be split across the worker pool when wasm runs threaded
+  // (the default on a machine with 2+ cores): partial sums must be combined in a fixed order.
+  await tf.setBackend("wasm");
+  const rng = new RandomStream(27);
+  const x = randomData(rng, [16, 24, 24, 8]);
+  const w3 = randomData(rng, [3, 3, 8, 16]);
+  const w5 = randomData(rng, [5, 5, 16, 12]);
+  const run = async () => {
+    const xt = tf.tensor4d(x.values, x.shape as [number, number, number, number]);
+    const a = tf.tensor4d(w3.values, w3.shape as [number, number, number, number]);
+    const b = tf.tensor4d(w5.values, w5.shape as [number, number, number, number]);
+    const f = (xx: tf.Tensor, aa: tf.Tensor, bb: tf.Tensor) => {
+      const h = tf.relu(tf.conv2d(xx as tf.Tensor4D, aa as tf.Tensor4D, 1, "same"));
+      const p = tf.maxPool(h, 2, 2, "same");
+      const q = tf.conv2d(p, bb as tf.Tensor4D, 1, "same");
+      return tf.sum(tf.mul(q, tf.sin(q)));
+    };
+    const grads = tf.grads(f)([xt, a, b]);
+    const values = await Promise.all(grads.map(async (g) => Float32Array.from(await g.data())));
+    tf.dispose([xt, a, b, ...grads]);
+    return values;
+  };
+  const first = await run();
+  for (let i = 0; i < 3; i++) {
+    const again = await run();
+    first.forEach((g, k) => assert.deepEqual(again[k], g, `gradient ${k}, run ${i + 2}`));
+  }
+});

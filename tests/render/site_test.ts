@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { type Notebook, writeNotebook } from "../../kernel/notebook.ts";
 import { findNotebooks, renderSite, SiteInputError } from "../../kernel/render/mod.ts";
 import { main } from "../../kernel/render/cli.ts";
+import { processesIn } from "../kernel/_helpers.ts";
 
 const fixtures = fileURLToPath(new URL("../fixtures/render/", import.meta.url));
 
@@ -179,6 +180,127 @@ Deno.test("deno task render: clear errors and exit status for bad input", async 
     assert.match(errors.pop()!, /--timeout abc: expected a positive number of seconds/);
   } finally {
     console.error = originalError;
+    await c.cleanup();
+  }
+});
+
+Deno.test("deno task render takes paths relative to the folder the task was started in", async () => {
+  const c = await course();
+  try {
+    const root = fileURLToPath(new URL("../../", import.meta.url));
+    // `deno task` runs the command in the project root and says where it was started in INIT_CWD.
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "kernel/render/cli.ts", "lessons/1_conv.ipynb", "--out", "web"],
+      cwd: root,
+      env: { INIT_CWD: c.dir },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    await Deno.stat(join(c.dir, "web", "1_conv.html"));
+  } finally {
+    await c.cleanup();
+  }
+});
+
+Deno.test("deno task render: an --out that is a file is refused before anything runs", async () => {
+  const c = await course();
+  const errors: string[] = [];
+  const originalError = console.error;
+  console.error = (...args: unknown[]) => errors.push(args.join(" "));
+  try {
+    const file = join(c.dir, "taken");
+    await Deno.writeTextFile(file, "not a folder");
+    assert.equal(await main([join(c.dir, "lessons"), "--out", file, "--no-execute"]), 2);
+    assert.match(errors.pop()!, /taken: is a file; --out needs a folder for the site/);
+    assert.equal(await Deno.readTextFile(file), "not a folder");
+  } finally {
+    console.error = originalError;
+    await c.cleanup();
+  }
+});
+
+Deno.test("renderSite() links pages whose file names hold #, ? or spaces so the links resolve", async () => {
+  const c = await course();
+  try {
+    const lessons = join(c.dir, "odd");
+    await Deno.mkdir(lessons);
+    await writeNotebook(join(lessons, "1 #intro?.ipynb"), notebook("One", "First."));
+    await writeNotebook(join(lessons, "2 100%.ipynb"), notebook("Two", "Second."));
+    const site = await renderSite([lessons], { outDir: join(c.dir, "web"), execute: false });
+    const index = await Deno.readTextFile(site.index);
+    const page = await Deno.readTextFile(site.pages[0].output);
+    for (const html of [index, page]) {
+      const hrefs = [...html.matchAll(/href="([^"#][^"]*\.(?:html|ipynb))"/g)].map((m) => m[1]);
+      assert.ok(hrefs.length >= 2, html);
+      for (const href of hrefs) {
+        const target = new URL(href.replaceAll("&amp;", "&"), `file://${join(c.dir, "web")}/`);
+        await Deno.stat(target); // throws if the link does not resolve to a file
+      }
+    }
+  } finally {
+    await c.cleanup();
+  }
+});
+
+Deno.test("deno task render stopped by SIGTERM while executing leaves no kernel behind", async () => {
+  const c = await course();
+  try {
+    const busy = join(c.dir, "busy.ipynb");
+    await writeNotebook(busy, {
+      nbformat: 4,
+      nbformat_minor: 5,
+      metadata: {},
+      cells: [{
+        cell_type: "code",
+        metadata: {},
+        source: "while (true) {}",
+        outputs: [],
+        execution_count: null,
+      }],
+    });
+    const root = fileURLToPath(new URL("../../", import.meta.url));
+    const host = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "kernel/render/cli.ts", busy, "--out", join(c.dir, "web"), "--no-cache"],
+      cwd: root,
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    const kernels = () => processesIn(c.dir);
+    const deadline = performance.now() + 30_000;
+    while (kernels().length === 0 && performance.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(kernels().length, 1, "the kernel never started");
+    host.kill("SIGTERM");
+    assert.equal((await host.status).code, 143);
+    const gone = performance.now() + 5_000; // SIGKILL is delivered, not waited for
+    while (kernels().length > 0 && performance.now() < gone) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.deepEqual(kernels(), [], "a kernel outlived the render");
+  } finally {
+    for (const pid of processesIn(c.dir)) Deno.kill(pid, "SIGKILL");
+    await c.cleanup();
+  }
+});
+
+Deno.test("renderSite() shows a notice's `code` as code on every page and the index", async () => {
+  const c = await course();
+  try {
+    const site = await renderSite([join(c.dir, "lessons")], {
+      outDir: join(c.dir, "web"),
+      execute: false,
+      notice: "Quick run <smoke>: run `deno task course --full` for the rest.",
+    });
+    for (const file of [site.index, site.pages[0].output]) {
+      const html = await Deno.readTextFile(file);
+      assert.match(
+        html,
+        /<p class="cl-notice" role="note">Quick run &lt;smoke&gt;: run <code>deno task course --full<\/code> for the rest\.<\/p>/,
+      );
+    }
+  } finally {
     await c.cleanup();
   }
 });
