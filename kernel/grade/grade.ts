@@ -41,6 +41,7 @@ import {
   writeSubmissionFiles,
 } from "./submissions.ts";
 import { summaryHtml } from "./summary.ts";
+import { sha256Hex } from "./nbgrader.ts";
 
 /** Default limits, when neither the command line nor the key sets them. */
 export const GRADE_DEFAULTS = { timeout: 60, notebookTimeout: 600, memoryMb: 2048 } as const;
@@ -251,6 +252,27 @@ async function gradeSafely(submission: Submission, ctx: BatchContext): Promise<S
   }
 }
 
+/**
+ * The hash of what a grade depends on in the release: the key and the support files' bytes (a
+ * test card redrawn under the same name must not leave results cached).
+ */
+async function releaseHash(key: GradingKey, releaseDir: string): Promise<string> {
+  if (key.files.length === 0) return await keyHash(key);
+  const parts = [await keyHash(key)];
+  for (const f of key.files) {
+    let data: Uint8Array;
+    try {
+      data = await Deno.readFile(join(releaseDir, "student", f));
+    } catch (e) {
+      throw new GradeError(
+        `the release's support file ${f} cannot be read: ${(e as Error).message}`,
+      );
+    }
+    parts.push(`${f}\0${await sha256Hex(data)}`);
+  }
+  return await sha256Hex(parts.join("\n"));
+}
+
 /** Run `fn` over `items` with at most `jobs` at once, results in input order. */
 async function pool<T, R>(items: T[], jobs: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length);
@@ -263,6 +285,38 @@ async function pool<T, R>(items: T[], jobs: number, fn: (item: T) => Promise<R>)
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(jobs, items.length)) }, worker));
   return results;
+}
+
+/**
+ * The reports of a `--student` run: this run's results, and the earlier results in `out` of the
+ * other students whose submissions are still there (graded with the same key and settings), so
+ * that re-grading one student updates the class's reports instead of replacing them.
+ */
+async function withEarlierResults(
+  out: string,
+  grades: GradesFile,
+  everyone: Submission[],
+): Promise<GradesFile> {
+  let earlier: GradesFile;
+  try {
+    earlier = JSON.parse(await Deno.readTextFile(join(out, "grades.json")));
+  } catch {
+    return grades;
+  }
+  if (
+    earlier?.format !== GRADES_FORMAT || earlier.keySha256 !== grades.keySha256 ||
+    earlier.shard !== grades.shard || !Array.isArray(earlier.students) ||
+    JSON.stringify(earlier.settings) !== JSON.stringify(grades.settings)
+  ) return grades;
+  const present = new Set(everyone.map((s) => s.student));
+  const regraded = new Set(grades.students.map((s) => s.student));
+  const kept = earlier.students.filter((s) => present.has(s.student) && !regraded.has(s.student));
+  return {
+    ...grades,
+    students: [...kept, ...grades.students].sort((a, b) =>
+      a.student < b.student ? -1 : a.student > b.student ? 1 : 0
+    ),
+  };
 }
 
 /** Write `grades.json`, `grades.csv`, `grades_canvas.csv` and `summary.html`. */
@@ -280,6 +334,9 @@ export async function writeReports(
 
 /**
  * Grade every submission (or one shard, or some students) and write the reports.
+ *
+ * With `students`, only those are graded, and the reports in `out` keep the other students'
+ * earlier results (same key and settings); the returned file holds this run's results.
  *
  * @throws {GradeError} when the release cannot be read or a `--student` is unknown.
  * @example
@@ -324,6 +381,7 @@ export async function gradeAssignment(options: GradeOptions): Promise<GradesFile
     throw new GradeError((e as Error).message);
   }
   let submissions = found.submissions;
+  const everyone = options.shard ? await selectShard(submissions, options.shard) : submissions;
   const skipped: SkippedEntry[] = found.skipped;
   if (options.students?.length) {
     const known = new Set(submissions.map((s) => s.student));
@@ -341,7 +399,7 @@ export async function gradeAssignment(options: GradeOptions): Promise<GradesFile
   const ctx: BatchContext = {
     key,
     keyFile,
-    keySha256: await keyHash(key),
+    keySha256: await releaseHash(key, releaseDir),
     releaseDir,
     out,
     settings,
@@ -381,7 +439,11 @@ export async function gradeAssignment(options: GradeOptions): Promise<GradesFile
     students: results,
     skipped,
   };
-  await writeReports(out, grades, options.canvasColumn);
+  await writeReports(
+    out,
+    options.students?.length ? await withEarlierResults(out, grades, everyone) : grades,
+    options.canvasColumn,
+  );
   return grades;
 }
 

@@ -28,6 +28,11 @@ export interface MarkerProblem {
 }
 
 const MARKER = /^(\s*)\/\/\s*(BEGIN|END)\s+(SOLUTION|HIDDEN TESTS)\s*$/;
+/**
+ * A comment that looks like a marker (another case, `#` or block comments, `HIDDEN TEST`, text
+ * after it…) but is not one: it would be released to students as it is, so it is an error.
+ */
+const NEAR_MARKER = /^\s*(?:\/\/+|\/\*+|#+)\s*(BEGIN|END)\s*(SOLUTION|HIDDEN[\s_-]*TESTS?)\b/i;
 
 /** The line that replaces a solution region in the student copy. */
 export const SOLUTION_STUB = 'throw new Error("Not implemented yet");';
@@ -59,8 +64,20 @@ export function parseMarkers(source: string): {
   let open: { kind: MarkerKind; line: number } | undefined;
   source.split("\n").forEach((text, i) => {
     const m = text.match(MARKER);
-    if (!m) return;
     const line = i + 1;
+    if (!m) {
+      const near = text.match(NEAR_MARKER);
+      if (near) {
+        const edge = near[1].toUpperCase() as "BEGIN" | "END";
+        const kind = /^s/i.test(near[2]) ? "solution" : "hidden-tests";
+        problems.push({
+          line,
+          message: `${JSON.stringify(text.trim())} looks like a marker but is not one: write ` +
+            `${markerName(kind, edge)} alone on its line`,
+        });
+      }
+      return;
+    }
     const kind = kindOf(m[3]);
     if (m[2] === "BEGIN") {
       if (open) {

@@ -79,7 +79,7 @@ function checkCell(cell: Cell, n: number, problems: AssignmentProblem[]): void {
   }
   if (
     role === "answer" && cell.cell_type === "code" && regions.length === 0 &&
-    cell.source.trim() !== ""
+    markerProblems.length === 0 && cell.source.trim() !== ""
   ) {
     warn("answer cell has no // BEGIN SOLUTION marker: all of its code is replaced by the stub");
   }

@@ -91,6 +91,45 @@ Deno.test("validateAssignment() names missing and duplicate grade_ids, points an
   assert.equal(lines.length, expect.length, lines.join("\n"));
 });
 
+Deno.test("validateAssignment() refuses near-miss markers that would release hidden tests", () => {
+  const nb = notebook([
+    code("t();\n// BEGIN HIDDEN TEST\nh();\n// END HIDDEN TEST", {
+      grade: true,
+      points: 1,
+      grade_id: "t",
+    }),
+    code("f() {\n  ### BEGIN SOLUTION\n  return 1;\n  ### END SOLUTION\n}", {
+      solution: true,
+      grade_id: "f",
+    }),
+    code("u();\n/* BEGIN HIDDEN TESTS */\nh();\n// end hidden tests", {
+      grade: true,
+      points: 1,
+      grade_id: "u",
+    }),
+    code(
+      "// The hidden tests begin here, after the visible ones\nv();\n//BEGIN HIDDEN TESTS\nh();\n//END HIDDEN TESTS",
+      {
+        grade: true,
+        points: 1,
+        grade_id: "v",
+      },
+    ),
+  ]);
+  const problems = validateAssignment(nb);
+  assert.deepEqual(
+    problems.map((p) => `${p.severity} cell ${p.cell} line ${p.line}: ${p.message}`),
+    [
+      'error cell 1 line 2: "// BEGIN HIDDEN TEST" looks like a marker but is not one: write // BEGIN HIDDEN TESTS alone on its line',
+      'error cell 1 line 4: "// END HIDDEN TEST" looks like a marker but is not one: write // END HIDDEN TESTS alone on its line',
+      'error cell 2 line 2: "### BEGIN SOLUTION" looks like a marker but is not one: write // BEGIN SOLUTION alone on its line',
+      'error cell 2 line 4: "### END SOLUTION" looks like a marker but is not one: write // END SOLUTION alone on its line',
+      'error cell 3 line 2: "/* BEGIN HIDDEN TESTS */" looks like a marker but is not one: write // BEGIN HIDDEN TESTS alone on its line',
+      'error cell 3 line 4: "// end hidden tests" looks like a marker but is not one: write // END HIDDEN TESTS alone on its line',
+    ],
+  );
+});
+
 Deno.test("makeRelease() refuses a source with errors and says where", async () => {
   const nb = notebook([code("t();", { grade: true, grade_id: "t" })]);
   await assert.rejects(

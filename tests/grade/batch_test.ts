@@ -73,6 +73,19 @@ Deno.test("re-grading is incremental: unchanged submissions come from the cache"
       students: ["ada"],
     });
     assert.deepEqual(forced.students.map((s) => `${s.student} ${s.cached}`), ["ada false"]);
+    // The class's reports still list everyone: re-grading one student updates its row only.
+    const csv = await Deno.readTextFile(join(out, "grades.csv"));
+    assert.deepEqual(
+      csv.trim().split("\n").slice(1).map((l) => l.split(",").slice(0, 2).join(" ")),
+      [
+        "ada 2",
+        "bob 2",
+        "cy 2",
+        "dee 0",
+      ],
+    );
+    const json = JSON.parse(await Deno.readTextFile(join(out, "grades.json")));
+    assert.equal(json.students.find((s: { student: string }) => s.student === "ada").cached, false);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
