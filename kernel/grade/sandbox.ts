@@ -53,8 +53,9 @@ export async function denoDir(): Promise<string> {
 
 /**
  * The environment of a grading session: the lib's backend chosen without probing for a GPU
- * (grades must not depend on the machine) and run on one thread (`--jobs` runs sessions side by
- * side; the threaded build would also start workers, which the watchdog forbids). Faster too:
+ * (grades must not depend on the machine) and run on one thread (results are the same for any
+ * thread count, but `--jobs` runs sessions side by side and the threaded build would also start
+ * workers, which the watchdog forbids). Faster too:
  * no WebGPU probe and no pool of eight workers to start in each session.
  */
 export const SESSION_ENV: Readonly<Record<string, string>> = Object.freeze({

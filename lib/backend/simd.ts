@@ -11,7 +11,7 @@
  * @module
  */
 import { type BackendWasm, getThreadsCount } from "@tensorflow/tfjs-backend-wasm";
-import { type KernelName, KernelPool, split } from "./simd_pool.ts";
+import { type KernelName, KernelPool, MAX_CALLS, split } from "./simd_pool.ts";
 import type * as tf from "@tensorflow/tfjs";
 import { KERNELS_MT_WASM_BASE64, KERNELS_WASM_BASE64 } from "./simd/kernels_wasm.ts";
 
@@ -213,9 +213,9 @@ const PARALLEL_MIN_WORK = 2_000_000;
 
 /**
  * Run a kernel over `count` items (images, rows) split across the pool's threads when the work
- * is large enough. `argsOf(from, to, part)` gives one slice's arguments. Returns the number of
- * slices used (slice `part` may need its own scratch or partial result: size them by
- * `slices(…)` first).
+ * is large enough. `argsOf(from, to, part)` gives one slice's arguments. Only for kernels whose
+ * outputs do not depend on the slicing (each item's result is computed alone); sums over items
+ * go through `reduceInChunks`.
  */
 export function runSliced(
   backend: BackendWasm,
@@ -232,8 +232,7 @@ export function runSliced(
   }
   kernelPool(backend)!.run(
     name,
-    parts,
-    (part) => argsOf(ranges[part][0], ranges[part][1], part),
+    ranges.map(([from, to], part) => [argsOf(from, to, part)]),
     (args) => kernels[name](...args),
   );
 }
@@ -242,6 +241,66 @@ export function runSliced(
 export function slices(backend: BackendWasm, count: number, work: number): number {
   const pool = work >= PARALLEL_MIN_WORK && count > 1 ? kernelPool(backend) : null;
   return pool ? Math.min(pool.threads, count) : 1;
+}
+
+/**
+ * Partial sums a reduction over items is cut into, whatever the thread count: float addition is
+ * not associative, so the chunks, and the order their sums are added in, must not depend on the
+ * threads, or `CONVLAB_THREADS=1` and `=2` would train to different weights. 8 keeps up to 8
+ * threads busy and costs 7 extra additions of the result per call (≪ 1% of a convolution's
+ * gradient).
+ */
+export const REDUCTION_CHUNKS = MAX_CALLS;
+
+/** A reduction's shape for `reduceInChunks`. */
+export interface Reduction {
+  /** Items summed over (images, rows). */
+  count: number;
+  /** Multiply-adds in all (small reductions stay on one thread). */
+  work: number;
+  /** Where the sum goes (zeroed here first). */
+  out: Ptr;
+  /** Floats in the sum. */
+  size: number;
+  /** Floats of scratch each running thread needs (0 for none). */
+  scratchPerThread: number;
+}
+
+/**
+ * Sum a kernel's results over `count` items in a fixed order, on as many threads as pay off,
+ * bit for bit the same for every thread count: the items are cut into
+ * `min(count, REDUCTION_CHUNKS)` contiguous chunks, each summed by one kernel call into its own
+ * zeroed partial (chunk 0 into `out`), then the partials are added to `out` in chunk order.
+ * Threads only decide who computes which chunks. `argsOf(from, to, partial, scratch)` gives one
+ * call's arguments: the kernel adds items `[from, to)` into `partial`.
+ */
+export function reduceInChunks(
+  backend: BackendWasm,
+  name: KernelName,
+  reduction: Reduction,
+  argsOf: (from: number, to: number, partial: Ptr, scratch: Ptr) => number[],
+): void {
+  const { count, work, out, size, scratchPerThread } = reduction;
+  const chunks = Math.max(1, Math.min(count, REDUCTION_CHUNKS));
+  const threads = slices(backend, chunks, work);
+  const kernels = simdKernels(backend) as unknown as Record<string, (...a: number[]) => void>;
+  withScratch(backend, threads * scratchPerThread + (chunks - 1) * size, (scratch) => {
+    const partials = scratch + 4 * threads * scratchPerThread;
+    const partial = (chunk: number) => chunk === 0 ? out : partials + 4 * (chunk - 1) * size;
+    heapF32(backend, out, size).fill(0);
+    heapF32(backend, partials, (chunks - 1) * size).fill(0);
+    const items = split(count, chunks);
+    const calls = split(chunks, threads).map(([first, last], thread) =>
+      items.slice(first, last).map(([from, to], i) =>
+        argsOf(from, to, partial(first + i), scratch + 4 * thread * scratchPerThread)
+      )
+    );
+    if (threads === 1) calls[0].forEach((args) => kernels[name](...args));
+    else kernelPool(backend)!.run(name, calls, (args) => kernels[name](...args));
+    for (let chunk = 1; chunk < chunks; chunk++) {
+      kernels.add_arrays(out, partial(chunk), size);
+    }
+  });
 }
 
 /** A float32 view of tfjs's heap (taken fresh: growing the heap detaches old views). */

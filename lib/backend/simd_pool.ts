@@ -4,9 +4,9 @@
  *
  * Each worker is a `node:worker_threads` worker started from source text (`{eval: true}`: no
  * files, no permissions), `unref()`ed, holding its own instance of the kernels on tfjs's memory.
- * A call splits its work into slices (by image, by row); the calling thread runs the first
- * slice itself and waits (`Atomics.wait`) for the others. The hand-off costs tens of
- * microseconds, so small calls stay on one thread.
+ * A call hands each thread a list of kernel calls (slices of images or rows); the calling thread
+ * runs the first list itself and waits (`Atomics.wait`) for the others. The hand-off costs tens
+ * of microseconds, so small calls stay on one thread.
  *
  * Introduced in lesson 02 (LeNet-5), where training speed first matters.
  *
@@ -31,9 +31,13 @@ export const KERNEL_NAMES = [
 /** One kernel's name. */
 export type KernelName = typeof KERNEL_NAMES[number];
 
-/** Int32 slots per worker: generation, done, kernel, argument count, arguments. */
-const SLOTS = 32;
-const GEN = 0, DONE = 1, KERNEL = 2, ARGC = 3, ARGS = 4;
+/** Most arguments one kernel call takes (the convolution gradients: 18). */
+const MAX_ARGS = 20;
+/** Most kernel calls one worker runs per hand-off (a reduction's chunks: see simd.ts). */
+export const MAX_CALLS = 8;
+/** Int32 slots per worker: generation, done, kernel, calls, arguments per call, arguments. */
+const SLOTS = 5 + MAX_CALLS * MAX_ARGS;
+const GEN = 0, DONE = 1, KERNEL = 2, CALLS = 3, ARGC = 4, ARGS = 5;
 /** A slice that does not finish in this time is a bug (a trap in a worker): fail loudly. */
 const TIMEOUT_MS = 120_000;
 
@@ -49,10 +53,12 @@ for (;;) {
   Atomics.wait(c, base + ${GEN}, seen);
   seen = Atomics.load(c, base + ${GEN});
   if (seen < 0) break;
-  const argc = c[base + ${ARGC}];
+  const fn = fns[c[base + ${KERNEL}]], calls = c[base + ${CALLS}], argc = c[base + ${ARGC}];
   const args = new Array(argc);
-  for (let i = 0; i < argc; i++) args[i] = c[base + ${ARGS} + i];
-  fns[c[base + ${KERNEL}]](...args);
+  for (let call = 0, at = base + ${ARGS}; call < calls; call++) {
+    for (let i = 0; i < argc; i++) args[i] = c[at++];
+    fn(...args);
+  }
   Atomics.store(c, base + ${DONE}, seen);
   Atomics.notify(c, base + ${DONE});
 }
@@ -81,28 +87,37 @@ export class KernelPool {
   }
 
   /**
-   * Run `name` on `parts` slices at once (at most `threads`): slice 0 on this thread with
-   * `run`, the others on the workers with the arguments `argsOf(part)` gives.
+   * Run `name` on several threads at once: `calls[t]` is the list of argument lists thread `t`
+   * runs in order (at most `threads` lists, each of at most `MAX_CALLS` calls, all with the same
+   * number of arguments); list 0 runs on this thread with `runHere`, the others on the workers.
    */
-  run(
-    name: KernelName,
-    parts: number,
-    argsOf: (part: number) => number[],
-    runHere: (args: number[]) => void,
-  ): void {
-    const helpers = Math.min(parts, this.threads) - 1;
+  run(name: KernelName, calls: number[][][], runHere: (args: number[]) => void): void {
+    if (calls.length > this.threads) {
+      throw new RangeError(
+        `Cannot run ${calls.length} slices on a pool of ${this.threads} threads`,
+      );
+    }
+    const helpers = calls.length - 1;
     const generation = ++this.#generation;
     const c = this.#control;
     for (let w = 0; w < helpers; w++) {
       const base = w * SLOTS;
-      const args = argsOf(w + 1);
+      const list = calls[w + 1];
+      const argc = list[0]?.length ?? 0;
+      if (list.length > MAX_CALLS || argc > MAX_ARGS || list.some((a) => a.length !== argc)) {
+        throw new RangeError(
+          `Cannot hand ${name} to a worker: ${list.length} calls of ${argc} args`,
+        );
+      }
       c[base + KERNEL] = KERNEL_NAMES.indexOf(name);
-      c[base + ARGC] = args.length;
-      for (let i = 0; i < args.length; i++) c[base + ARGS + i] = args[i];
+      c[base + CALLS] = list.length;
+      c[base + ARGC] = argc;
+      let at = base + ARGS;
+      for (const args of list) for (const a of args) c[at++] = a;
       Atomics.store(c, base + GEN, generation);
       Atomics.notify(c, base + GEN);
     }
-    runHere(argsOf(0));
+    for (const args of calls[0]) runHere(args);
     for (let w = 0; w < helpers; w++) {
       const at = w * SLOTS + DONE;
       const started = performance.now();

@@ -23,7 +23,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
-import { heapF32, pointer, runSliced, simdKernels, slices, withScratch } from "./simd.ts";
+import { pointer, reduceInChunks, runSliced, simdKernels, slices, withScratch } from "./simd.ts";
 
 type Info = tf.TensorInfo;
 type Pads = { top: number; bottom: number; left: number; right: number };
@@ -324,25 +324,15 @@ function conv2DBackpropFilter(args: unknown): Info {
   const dw = backend.makeOutput(filterShape, "float32");
   const dwSize = kh * kw * c * o;
   const padded = ((oh - 1) * sh + kh) * ((ow - 1) * sw + kw) * c;
-  const parts = slices(backend, n, n * oh * ow * dwSize);
-  // Each slice pads its own images and, past the first, sums into its own partial dW.
-  withScratch(backend, parts * padded + (parts - 1) * dwSize, (scratch) => {
-    const partial = (part: number) => scratch + 4 * (parts * padded + (part - 1) * dwSize);
-    heapF32(backend, pointer(backend, dw), dwSize).fill(0);
-    if (parts > 1) heapF32(backend, partial(1), (parts - 1) * dwSize).fill(0);
-    const [xp, dyp, dwp] = [pointer(backend, x), pointer(backend, dy), pointer(backend, dw)];
-    runSliced(backend, "conv2d_filter_grad", parts, n, (from, to, part) => [
-      xp,
-      dyp,
-      part === 0 ? dwp : partial(part),
-      scratch + 4 * part * padded,
-      from,
-      to,
-      ...geometry(info),
-    ]);
-    const kernels = simdKernels(backend);
-    for (let part = 1; part < parts; part++) kernels.add_arrays(dwp, partial(part), dwSize);
-  });
+  // Each thread pads its own images (scratch); each chunk of images sums into its own partial dW.
+  const [xp, dyp] = [pointer(backend, x), pointer(backend, dy)];
+  reduceInChunks(backend, "conv2d_filter_grad", {
+    count: n,
+    work: n * oh * ow * dwSize,
+    out: pointer(backend, dw),
+    size: dwSize,
+    scratchPerThread: padded,
+  }, (from, to, partial, scratch) => [xp, dyp, partial, scratch, from, to, ...geometry(info)]);
   return s.finish(dw);
 }
 
@@ -418,25 +408,25 @@ function winogradFilterGradient(
   const th = Math.ceil(oh / 2), tw = Math.ceil(ow / 2), tiles = th * tw;
   const perSlice = (2 * th + 2) * (2 * tw + 2) * c + 4 * th * tw * o + 16 * tiles * (c + o);
   const accSize = 16 * c * o;
-  const parts = slices(backend, n, (n * oh * ow * 9 * c * o) / 4);
   const dw = backend.makeOutput([3, 3, c, o], "float32");
-  withScratch(backend, parts * (accSize + perSlice), (scratch) => {
-    const acc = (part: number) => scratch + 4 * part * accSize;
-    const slice = (part: number) => scratch + 4 * (parts * accSize + part * perSlice);
-    heapF32(backend, scratch, parts * accSize).fill(0);
+  withScratch(backend, accSize, (acc) => {
     const [xp, dyp] = [pointer(backend, x), pointer(backend, dy)];
-    runSliced(backend, "winograd_filter_grad", parts, n, (from, to, part) => [
+    reduceInChunks(backend, "winograd_filter_grad", {
+      count: n,
+      work: (n * oh * ow * 9 * c * o) / 4,
+      out: acc,
+      size: accSize,
+      scratchPerThread: perSlice,
+    }, (from, to, partial, scratch) => [
       xp,
       dyp,
-      acc(part),
-      slice(part),
+      partial,
+      scratch,
       from,
       to,
       ...winogradGeometry(info),
     ]);
-    const kernels = simdKernels(backend);
-    for (let part = 1; part < parts; part++) kernels.add_arrays(acc(0), acc(part), accSize);
-    kernels.winograd_filter_grad_finish(acc(0), pointer(backend, dw), c, o);
+    simdKernels(backend).winograd_filter_grad_finish(acc, pointer(backend, dw), c, o);
   });
   return dw;
 }
@@ -709,23 +699,15 @@ function sum(args: unknown): Info {
   const kept = x.shape.slice(axes.length);
   const shape = attrs.keepDims ? [...axes.map(() => 1), ...kept] : kept;
   const out = backend.makeOutput(shape, "float32");
-  backend.typedArrayFromHeap(out).fill(0);
   const cols = tf.util.sizeFromShape(kept);
-  const parts = slices(backend, rows, rows * cols);
-  withScratch(backend, (parts - 1) * cols, (scratch) => {
-    const [xp, outp] = [pointer(backend, x), pointer(backend, out)];
-    const partial = (part: number) => scratch + 4 * (part - 1) * cols;
-    if (parts > 1) heapF32(backend, scratch, (parts - 1) * cols).fill(0);
-    runSliced(backend, "column_sums", parts, rows, (from, to, part) => [
-      xp,
-      part === 0 ? outp : partial(part),
-      from,
-      to,
-      cols,
-    ]);
-    const kernels = simdKernels(backend);
-    for (let part = 1; part < parts; part++) kernels.add_arrays(outp, partial(part), cols);
-  });
+  const xp = pointer(backend, x);
+  reduceInChunks(backend, "column_sums", {
+    count: rows,
+    work: rows * cols,
+    out: pointer(backend, out),
+    size: cols,
+    scratchPerThread: 0,
+  }, (from, to, partial) => [xp, partial, from, to, cols]);
 
   return out;
 }
