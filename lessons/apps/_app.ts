@@ -71,6 +71,8 @@ export interface AppSpec {
   useModel?: (model: ModelInfo | undefined) => Promise<void>;
   /** More fields for `/api/model`. */
   describe?: () => Record<string, unknown>;
+  /** Paths the app's own routes answer to POST only (a GET there is a 405, not a 404). */
+  postPaths?: string[];
   /** The app's own routes; `undefined` to fall through to the frame's. */
   route?: (request: Request, url: URL) => Promise<Response | undefined>;
   /** Free what the app holds. */
@@ -156,11 +158,17 @@ export async function startApp(spec: AppSpec, options: AppOptions): Promise<Runn
     return json({ started, training: training.status }, { status: started ? 202 : 200 });
   };
 
+  const posting = new Set(["/api/train", ...spec.postPaths ?? []]);
   const handler = async (request: Request, url: URL): Promise<Response> => {
     const own = await spec.route?.(request, url);
     if (own) return own;
     const { pathname: path } = url;
     const reading = request.method === "GET" || request.method === "HEAD";
+    if (request.method !== "POST" && posting.has(path)) {
+      throw new UserError(405, `${request.method} is not allowed on ${path}: use POST`, {
+        allow: "POST",
+      });
+    }
     if (reading) {
       if (path === "/" || path === "/index.html") {
         return fileResponse(join(STATIC_DIR, spec.page), request);
@@ -181,7 +189,9 @@ export async function startApp(spec: AppSpec, options: AppOptions): Promise<Runn
       return errorResponse(404, `No page ${path} here; the app is at /`);
     }
     if (request.method === "POST" && path === "/api/train") return startTraining();
-    throw new UserError(405, `${request.method} is not allowed on ${path}`);
+    throw new UserError(405, `${request.method} is not allowed on ${path}`, {
+      allow: "GET, HEAD",
+    });
   };
 
   return await startServer(handler, {

@@ -17,7 +17,7 @@ import { Buffer } from "node:buffer";
 import * as cl from "../../lib/mod.ts";
 import { MODEL_NAMES } from "../../lib/model_dirs.ts";
 import { type AppOptions, startApp } from "./_app.ts";
-import { imageDimensions } from "./_image_size.ts";
+import { imageDimensions, pngInflatesBeyond, pngRawSize } from "./_image_size.ts";
 import { ModelFolderError, type ModelInfo } from "./_model.ts";
 import { formatMegabytes, json, readBody, type RunningServer, UserError } from "./_server.ts";
 import { CLASSIFY_MODEL_NAME, trainClassifyModel } from "./classify_train.ts";
@@ -28,6 +28,8 @@ const tf = cl.tf;
 export const MAX_UPLOAD_BYTES = 20_000_000;
 /** Largest picture decoded (megapixels): bigger ones would take seconds and gigabytes. */
 export const MAX_MEGAPIXELS = 40;
+/** Data a PNG may unpack to beyond what its pixels need (some encoders pad a little). */
+const PNG_SLACK_BYTES = 65_536;
 /** Longest side of the picture shown with its overlay. */
 const DISPLAY_SIDE = 384;
 /** Pictures kept for choosing another class without uploading again. */
@@ -167,6 +169,16 @@ async function preparePicture(
       `${quoted} is ${size.width}×${size.height} pixels ` +
         `(${Math.round(size.width * size.height / 1e6)} megapixels); the limit is ` +
         `${MAX_MEGAPIXELS} megapixels. Scale it down first.`,
+    );
+  }
+  // A small PNG may still unpack to gigabytes: its data must fit the pixels its header declares.
+  const rawSize = format === "png" ? pngRawSize(bytes) : undefined;
+  if (rawSize !== undefined && pngInflatesBeyond(bytes, rawSize + PNG_SLACK_BYTES)) {
+    throw new UserError(
+      422,
+      `${quoted} is not a usable PNG: its ${size?.width}×${size?.height} pixels need ` +
+        `${formatMegabytes(rawSize)} of image data, but its compressed data unpacks to more ` +
+        "(a decompression bomb, or a damaged file).",
     );
   }
   let decoded: cl.tf.Tensor3D;
@@ -328,17 +340,24 @@ export function startClassifyApp(options: AppOptions = {}): Promise<RunningServe
       });
     }
     if (url.pathname === "/api/gradcam") {
-      let body: { id?: unknown; classIndex?: unknown };
+      const text = new TextDecoder().decode(await readBody(request, 10_000, "The request", ""));
+      let body: unknown;
       try {
-        body = JSON.parse(new TextDecoder().decode(await readBody(request, 10_000, "The request")));
-      } catch {
-        throw new UserError(400, "Send {id, classIndex} as JSON");
+        body = JSON.parse(text);
+      } catch (error) {
+        throw new UserError(400, `Send {id, classIndex} as JSON: ${(error as Error).message}`);
       }
-      const picture = typeof body.id === "string" ? recent.get(body.id) : undefined;
+      if (typeof body !== "object" || body === null || Array.isArray(body)) {
+        throw new UserError(
+          400,
+          `Send {id, classIndex} as a JSON object, got ${text.slice(0, 40)}`,
+        );
+      }
+      const { id, classIndex } = body as { id?: unknown; classIndex?: unknown };
+      const picture = typeof id === "string" ? recent.get(id) : undefined;
       if (!picture || !classifier) {
         throw new UserError(410, "That picture is no longer here: open it again.");
       }
-      const classIndex = body.classIndex;
       if (
         typeof classIndex !== "number" || !Number.isInteger(classIndex) || classIndex < 0 ||
         classIndex >= classifier.classNames.length
@@ -382,6 +401,7 @@ export function startClassifyApp(options: AppOptions = {}): Promise<RunningServe
       classNames: classifier?.classNames,
     }),
     route,
+    postPaths: ["/api/classify", "/api/gradcam"],
     close: () => {
       classifier?.model.dispose();
       classifier = undefined;
