@@ -14,17 +14,26 @@
  */
 import { hasCommand } from "./_skip.ts";
 
-/** Whether nbconvert can run notebooks with `--ExecutePreprocessor.kernel_name=deno`. */
-export function denoKernelInstalled(): boolean {
-  if (!hasCommand("jupyter-nbconvert")) return false;
+/** Whether Jupyter lists a kernelspec named `deno` (installs nothing). */
+export function denoKernelspecExists(): boolean {
   try {
     const list = new Deno.Command("jupyter", {
       args: ["kernelspec", "list", "--json"],
       stdout: "piped",
       stderr: "null",
     }).outputSync();
-    const specs = JSON.parse(new TextDecoder().decode(list.stdout)).kernelspecs ?? {};
-    if (specs.deno) return true;
+    return list.success &&
+      "deno" in (JSON.parse(new TextDecoder().decode(list.stdout)).kernelspecs ?? {});
+  } catch {
+    return false;
+  }
+}
+
+/** Whether nbconvert can run notebooks with `--ExecutePreprocessor.kernel_name=deno`. */
+export function denoKernelInstalled(): boolean {
+  if (!hasCommand("jupyter-nbconvert")) return false;
+  if (denoKernelspecExists()) return true;
+  try {
     return new Deno.Command(Deno.execPath(), {
       args: ["jupyter", "--install"],
       stdout: "null",

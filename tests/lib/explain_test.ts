@@ -46,8 +46,8 @@ function squares(count: number, seed: number): Squares {
   return { x: tf.tensor4d(pixels, [count, SIZE, SIZE, 1]), labels, corners };
 }
 
-/** A small convnet (conv, pool, conv, global max pool): a detector of the bright square. */
-function squareFinder(): tf.Sequential {
+/** Fresh, seeded layers of a small convnet (conv, pool, conv, global max pool, softmax). */
+function squareFinderLayers(): tf.layers.Layer[] {
   const init = (seed: number) => tf.initializers.glorotUniform({ seed });
   const conv = (name: string, filters: number, seed: number, first = false) =>
     tf.layers.conv2d({
@@ -59,16 +59,18 @@ function squareFinder(): tf.Sequential {
       kernelInitializer: init(seed),
       name,
     });
-  return tf.sequential({
-    name: "square_finder",
-    layers: [
-      conv("conv1", 8, 1, true),
-      tf.layers.maxPooling2d({ poolSize: 2, name: "pool1" }),
-      conv("conv2", 16, 2),
-      tf.layers.globalMaxPooling2d({ name: "gmp" }),
-      tf.layers.dense({ units: 2, activation: "softmax", kernelInitializer: init(3), name: "out" }),
-    ],
-  });
+  return [
+    conv("conv1", 8, 1, true),
+    tf.layers.maxPooling2d({ poolSize: 2, name: "pool1" }),
+    conv("conv2", 16, 2),
+    tf.layers.globalMaxPooling2d({ name: "gmp" }),
+    tf.layers.dense({ units: 2, activation: "softmax", kernelInitializer: init(3), name: "out" }),
+  ];
+}
+
+/** A detector of the bright square, as a Sequential model. */
+function squareFinder(): tf.Sequential {
+  return tf.sequential({ name: "square_finder", layers: squareFinderLayers() });
 }
 
 let trained: Promise<tf.Sequential> | undefined;
@@ -328,29 +330,13 @@ Deno.test("explain finds layers by the Keras names cl.summary shows (conv2d_1) a
   model.dispose();
 });
 
-/** The square finder's architecture as a functional model of its own layers (same seeded weights). */
+/** The square finder as a functional model of its own layers (the same seeded weights). */
 function functionalSquareFinder(): tf.LayersModel {
-  const init = (seed: number) => tf.initializers.glorotUniform({ seed });
-  const conv = (name: string, filters: number, seed: number) =>
-    tf.layers.conv2d({
-      filters,
-      kernelSize: 3,
-      padding: "same",
-      activation: "relu",
-      kernelInitializer: init(seed),
-      name,
-    });
   const input = tf.input({ shape: [SIZE, SIZE, 1] });
-  let x = conv("conv1", 8, 1).apply(input) as tf.SymbolicTensor;
-  x = tf.layers.maxPooling2d({ poolSize: 2, name: "pool1" }).apply(x) as tf.SymbolicTensor;
-  x = conv("conv2", 16, 2).apply(x) as tf.SymbolicTensor;
-  x = tf.layers.globalMaxPooling2d({ name: "gmp" }).apply(x) as tf.SymbolicTensor;
-  const output = tf.layers.dense({
-    units: 2,
-    activation: "softmax",
-    kernelInitializer: init(3),
-    name: "out",
-  }).apply(x) as tf.SymbolicTensor;
+  const output = squareFinderLayers().reduce(
+    (x, layer) => layer.apply(x) as tf.SymbolicTensor,
+    input,
+  );
   return tf.model({ inputs: input, outputs: output, name: "functional_square_finder" });
 }
 
