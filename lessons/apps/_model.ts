@@ -193,22 +193,25 @@ export async function readModelInfo(
 
 /**
  * The model an app should use: the folder given with `--model`, else the first of `names` found
- * (saved in the cache, then shipped), else `undefined` (the app offers to train one).
+ * (saved in the cache, then shipped unless `shipped` is false), else `undefined` (the app offers
+ * to train one).
  *
  * @throws {ModelFolderError} when `--model` names a folder without a usable model.
  */
 export async function locateAppModel(
   explicit: string | undefined,
   names: string[],
-  cacheRoot?: string,
+  options: { cacheRoot?: string; shipped?: boolean } = {},
 ): Promise<ModelInfo | undefined> {
   if (explicit !== undefined) {
     const dir = explicit.endsWith("model.json") ? join(explicit, "..") : explicit;
     return await readModelInfo(dir, "--model");
   }
   for (const name of names) {
-    const found = await findModel(name, { root: cacheRoot });
-    if (found) return await readModelInfo(found.dir, found.origin);
+    const found = await findModel(name, { root: options.cacheRoot });
+    if (found && (found.origin !== "shipped" || options.shipped !== false)) {
+      return await readModelInfo(found.dir, found.origin);
+    }
   }
   return undefined;
 }
