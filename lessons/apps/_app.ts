@@ -7,7 +7,7 @@
  */
 
 import { join } from "node:path";
-import { modelDir } from "../../lib/model_dirs.ts";
+import { modelDir, shippedModelDir } from "../../lib/model_dirs.ts";
 import { locateAppModel, ModelFolderError, type ModelInfo, readModelInfo } from "./_model.ts";
 import {
   errorResponse,
@@ -38,6 +38,11 @@ export interface AppOptions {
   signal?: AbortSignal;
   /** The cache folder whose `models/` is searched and trained into (default Convlab's). */
   cacheRoot?: string;
+  /**
+   * Use the models shipped in `data/models/` when the cache has none (default true); false
+   * starts as a fresh install without them would: with the offer to train.
+   */
+  shippedModels?: boolean;
   /** Stop gracefully on Ctrl-C and SIGTERM (the CLI does). */
   handleSignals?: boolean;
 }
@@ -99,7 +104,10 @@ export async function startApp(spec: AppSpec, options: AppOptions): Promise<Runn
   let model: ModelInfo | undefined;
   let problem: string | undefined;
   try {
-    model = await locateAppModel(options.model, spec.modelNames, options.cacheRoot);
+    model = await locateAppModel(options.model, spec.modelNames, {
+      cacheRoot: options.cacheRoot,
+      shipped: options.shippedModels ?? true,
+    });
     await spec.useModel?.(model);
   } catch (error) {
     if (options.model !== undefined || !(error instanceof ModelFolderError)) throw error;
@@ -109,7 +117,11 @@ export async function startApp(spec: AppSpec, options: AppOptions): Promise<Runn
   // Training writes to the cache, never over a folder given with --model.
   const root = { root: options.cacheRoot };
   const saveTo = modelDir(spec.saveAs, root);
-  const searched = spec.modelNames.map((name) => modelDir(name, root));
+  const shipped = options.shippedModels ?? true;
+  const searched = [
+    `${join(modelDir(spec.saveAs, root), "..")}/ (${spec.modelNames.join(", ")})`,
+    ...(shipped ? [`${join(shippedModelDir(spec.saveAs), "..")}/`] : []),
+  ];
   const training = new TrainingJob();
 
   const state = () => ({

@@ -20,7 +20,7 @@ import { type AppOptions, startApp } from "./_app.ts";
 import { imageDimensions, pngInflatesBeyond, pngRawSize } from "./_image_size.ts";
 import { ModelFolderError, type ModelInfo } from "./_model.ts";
 import { formatMegabytes, json, readBody, type RunningServer, UserError } from "./_server.ts";
-import { CLASSIFY_MODEL_NAME, trainClassifyModel } from "./classify_train.ts";
+import { CLASSIFY_MODEL_NAME, trainTransferModel } from "./classify_train.ts";
 
 const tf = cl.tf;
 
@@ -35,11 +35,15 @@ const DISPLAY_SIDE = 384;
 /** Pictures kept for choosing another class without uploading again. */
 const RECENT = 8;
 
-/** The models the classify app looks for, best first. */
+/**
+ * The models the classify app looks for, best first: lesson 04's (or the one this app trained the
+ * lesson's way), a cached MobileNet, else the backbone shipped with Convlab with the classifier it
+ * was pretrained with (five other Fashion-MNIST classes), so that the app works on a fresh clone.
+ */
 export const CLASSIFY_MODELS: string[] = [
-  MODEL_NAMES.transfer,
-  MODEL_NAMES.mobilenet,
   CLASSIFY_MODEL_NAME,
+  MODEL_NAMES.mobilenet,
+  cl.backbones.FASHION_BACKBONE,
 ];
 
 /** A model ready to classify. */
@@ -94,7 +98,10 @@ async function loadClassifier(info: ModelInfo): Promise<Classifier> {
   if (model.inputs.length !== 1 || model.outputs.length < 1) {
     throw refuse(`it has ${model.inputs.length} inputs`);
   }
-  const [, height, width, channels] = model.inputs[0].shape;
+  const [, modelHeight, modelWidth, channels] = model.inputs[0].shape;
+  // A model that takes any size (a convolutional base) says in its metadata what it was trained on.
+  const height = modelHeight ?? info.inputSize?.[0];
+  const width = modelWidth ?? info.inputSize?.[1];
   if (model.inputs[0].shape.length !== 4 || (channels !== 1 && channels !== 3)) {
     throw refuse(`its input is [${model.inputs[0].shape}], not [height, width, 1 or 3]`);
   }
@@ -378,10 +385,10 @@ export function startClassifyApp(options: AppOptions = {}): Promise<RunningServe
     port: 8081,
     modelNames: CLASSIFY_MODELS,
     saveAs: CLASSIFY_MODEL_NAME,
-    lookedFor: "lesson 04's transfer-learned model or a cached MobileNet",
-    trainTitle: "a small convnet on Fashion-MNIST",
-    trainEstimate: "a few minutes; it is saved for next time",
-    train: (dir, context) => trainClassifyModel(dir, { ...options.training, ...context }),
+    lookedFor: "lesson 04's transfer-learned model, a cached MobileNet or the shipped backbone",
+    trainTitle: "lesson 04's model (the shipped backbone + a new classifier)",
+    trainEstimate: "well under a minute; it is saved where lesson 04 saves its model",
+    train: (dir, context) => trainTransferModel(dir, { ...options.training, ...context }),
     serveModelFiles: false,
     useModel: async (info) => {
       const next = info ? await loadClassifier(info) : undefined;
