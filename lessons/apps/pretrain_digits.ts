@@ -20,21 +20,13 @@
 import { parseArgs } from "node:util";
 import { join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { positiveInt } from "../tools/_args.ts";
 import * as cl from "../../lib/mod.ts";
 import { writeFileAtomic } from "../../lib/_fs.ts";
 import { SHIPPED_DIGITS_MODEL, trainDigitModel } from "./digits_train.ts";
 
 const ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 const USAGE = "Usage: deno task pretrain-digits [--epochs N] [--seed N] [--out DIR]";
-
-function positiveInt(value: string | undefined, name: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) {
-    throw new RangeError(`--${name} must be a positive integer, got ${JSON.stringify(value)}`);
-  }
-  return n;
-}
 
 /** Test accuracy of a saved model on the embedded test digits, a batch at a time. */
 async function testAccuracy(dir: string): Promise<{ accuracy: number; count: number }> {
