@@ -7,7 +7,7 @@
  */
 
 import { join } from "node:path";
-import { modelDir } from "../../lib/model_dirs.ts";
+import { modelDir, shippedModelDir } from "../../lib/model_dirs.ts";
 import { locateAppModel, ModelFolderError, type ModelInfo, readModelInfo } from "./_model.ts";
 import {
   errorResponse,
@@ -38,6 +38,11 @@ export interface AppOptions {
   signal?: AbortSignal;
   /** The cache folder whose `models/` is searched and trained into (default Convlab's). */
   cacheRoot?: string;
+  /**
+   * Use the models shipped in `data/models/` when the cache has none (default true); false
+   * starts as a fresh install without them would: with the offer to train.
+   */
+  shippedModels?: boolean;
   /** Stop gracefully on Ctrl-C and SIGTERM (the CLI does). */
   handleSignals?: boolean;
 }
@@ -71,6 +76,8 @@ export interface AppSpec {
   useModel?: (model: ModelInfo | undefined) => Promise<void>;
   /** More fields for `/api/model`. */
   describe?: () => Record<string, unknown>;
+  /** Paths the app's own routes answer to POST only (a GET there is a 405, not a 404). */
+  postPaths?: string[];
   /** The app's own routes; `undefined` to fall through to the frame's. */
   route?: (request: Request, url: URL) => Promise<Response | undefined>;
   /** Free what the app holds. */
@@ -97,7 +104,10 @@ export async function startApp(spec: AppSpec, options: AppOptions): Promise<Runn
   let model: ModelInfo | undefined;
   let problem: string | undefined;
   try {
-    model = await locateAppModel(options.model, spec.modelNames, options.cacheRoot);
+    model = await locateAppModel(options.model, spec.modelNames, {
+      cacheRoot: options.cacheRoot,
+      shipped: options.shippedModels ?? true,
+    });
     await spec.useModel?.(model);
   } catch (error) {
     if (options.model !== undefined || !(error instanceof ModelFolderError)) throw error;
@@ -107,7 +117,11 @@ export async function startApp(spec: AppSpec, options: AppOptions): Promise<Runn
   // Training writes to the cache, never over a folder given with --model.
   const root = { root: options.cacheRoot };
   const saveTo = modelDir(spec.saveAs, root);
-  const searched = spec.modelNames.map((name) => modelDir(name, root));
+  const shipped = options.shippedModels ?? true;
+  const searched = [
+    `${join(modelDir(spec.saveAs, root), "..")}/ (${spec.modelNames.join(", ")})`,
+    ...(shipped ? [`${join(shippedModelDir(spec.saveAs), "..")}/`] : []),
+  ];
   const training = new TrainingJob();
 
   const state = () => ({
@@ -156,11 +170,17 @@ export async function startApp(spec: AppSpec, options: AppOptions): Promise<Runn
     return json({ started, training: training.status }, { status: started ? 202 : 200 });
   };
 
+  const posting = new Set(["/api/train", ...spec.postPaths ?? []]);
   const handler = async (request: Request, url: URL): Promise<Response> => {
     const own = await spec.route?.(request, url);
     if (own) return own;
     const { pathname: path } = url;
     const reading = request.method === "GET" || request.method === "HEAD";
+    if (request.method !== "POST" && posting.has(path)) {
+      throw new UserError(405, `${request.method} is not allowed on ${path}: use POST`, {
+        allow: "POST",
+      });
+    }
     if (reading) {
       if (path === "/" || path === "/index.html") {
         return fileResponse(join(STATIC_DIR, spec.page), request);
@@ -181,7 +201,9 @@ export async function startApp(spec: AppSpec, options: AppOptions): Promise<Runn
       return errorResponse(404, `No page ${path} here; the app is at /`);
     }
     if (request.method === "POST" && path === "/api/train") return startTraining();
-    throw new UserError(405, `${request.method} is not allowed on ${path}`);
+    throw new UserError(405, `${request.method} is not allowed on ${path}`, {
+      allow: "GET, HEAD",
+    });
   };
 
   return await startServer(handler, {

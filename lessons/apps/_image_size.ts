@@ -1,9 +1,12 @@
 /**
- * The pixel size of a PNG or JPEG from its header, read before decoding so that an app can refuse
- * a picture too large to decode (a small file can declare billions of pixels).
+ * The pixel size of a PNG or JPEG from its header, and whether a PNG's data unpacks to more than
+ * its header says, read before decoding so that an app can refuse a picture too large to decode (a
+ * small file can declare billions of pixels, or hold a "zip bomb" behind a small header).
  *
  * @module
  */
+
+import { Unzlib } from "fflate";
 
 /** Width and height in pixels, or `undefined` when the header cannot be read. */
 export function imageDimensions(
@@ -41,4 +44,74 @@ export function imageDimensions(
     }
   }
   return undefined;
+}
+
+/** Adam7's passes: first column, first row, column step, row step. */
+const ADAM7: [number, number, number, number][] = [
+  [0, 0, 8, 8],
+  [4, 0, 8, 8],
+  [0, 4, 4, 8],
+  [2, 0, 4, 4],
+  [0, 2, 2, 4],
+  [1, 0, 2, 2],
+  [0, 1, 1, 2],
+];
+
+/** Samples per pixel of each PNG colour type (grey, RGB, palette, grey+alpha, RGBA). */
+const PNG_CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
+
+/**
+ * How many bytes a PNG's image data must inflate to, from its header (each row's filter byte
+ * included; Adam7-interlaced images row by row of each pass); `undefined` when the header is not
+ * a PNG's or names an unknown colour type.
+ */
+export function pngRawSize(bytes: Uint8Array): number | undefined {
+  const size = imageDimensions(bytes);
+  if (!size || bytes[0] !== 0x89) return undefined;
+  const bitDepth = bytes[24];
+  const channels = PNG_CHANNELS[bytes[25]];
+  if (!channels || ![1, 2, 4, 8, 16].includes(bitDepth)) return undefined;
+  const rowBytes = (width: number) =>
+    width === 0 ? 0 : 1 + Math.ceil(width * channels * bitDepth / 8);
+  if (bytes[28] !== 1) return size.height * rowBytes(size.width);
+  let total = 0;
+  for (const [x0, y0, dx, dy] of ADAM7) {
+    const width = Math.max(0, Math.ceil((size.width - x0) / dx));
+    const height = Math.max(0, Math.ceil((size.height - y0) / dy));
+    total += height * rowBytes(width);
+  }
+  return total;
+}
+
+/**
+ * Whether a PNG's compressed image data (its IDAT chunks) inflates to more than `limit` bytes:
+ * inflated a kilobyte at a time and counted, never held, so a "zip bomb" — a small file whose data
+ * unpacks to gigabytes whatever its header says — is caught after `limit` bytes of work and
+ * memory. Truncated or corrupt data is left to the decoder to report.
+ */
+export function pngInflatesBeyond(bytes: Uint8Array, limit: number): boolean {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let inflated = 0;
+  const stream = new Unzlib((chunk) => {
+    inflated += chunk.length;
+  });
+  let offset = 8;
+  try {
+    while (offset + 8 <= bytes.length) {
+      const length = view.getUint32(offset);
+      const type = String.fromCharCode(...bytes.subarray(offset + 4, offset + 8));
+      const end = Math.min(bytes.length, offset + 8 + length);
+      if (type === "IDAT") {
+        for (let i = offset + 8; i < end; i += 1024) {
+          stream.push(bytes.subarray(i, Math.min(end, i + 1024)));
+          if (inflated > limit) return true;
+        }
+      }
+      if (type === "IEND") break;
+      offset = end + 4;
+    }
+  } catch {
+    return false; // corrupt data: the decoder says what is wrong with it
+  }
+  return inflated > limit;
 }

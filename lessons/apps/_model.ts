@@ -11,6 +11,7 @@
  * | `classNames` | one name per output | `"0"`, `"1"`, … |
  * | `inputRange` | pixel values the model expects, `[low, high]` for 0–255 | `[0, 1]` |
  * | `description` | one line shown on the page | the folder name |
+ * | `inputSize` | `[height, width]` for a model whose input takes any size (a convolutional base) | 224×224 |
  * | `invertLightBackground` | the model was trained on light things on black: photos with a light background are inverted (classify app) | false |
  *
  * Converted models whose `model.json` should stay untouched can have these fields in a
@@ -35,6 +36,8 @@ export interface ModelInfo {
   version: number;
   classNames?: string[];
   inputRange: [number, number];
+  /** `[height, width]` to resize pictures to when the model's input takes any size. */
+  inputSize?: [number, number];
   description: string;
   /** Invert images with a light background before classifying them. */
   invertLightBackground: boolean;
@@ -177,6 +180,11 @@ export async function readModelInfo(
     : isMobileNet(model.modelTopology)
     ? [-1, 1]
     : [0, 1];
+  const size = meta.inputSize;
+  const inputSize: [number, number] | undefined = Array.isArray(size) && size.length === 2 &&
+      size.every((n) => Number.isInteger(n) && n > 0)
+    ? [size[0], size[1]]
+    : undefined;
   const description = typeof meta.description === "string" ? meta.description : basename(dir);
   const invertLightBackground = meta.invertLightBackground === true;
   return {
@@ -186,6 +194,7 @@ export async function readModelInfo(
     version,
     classNames,
     inputRange,
+    inputSize,
     description,
     invertLightBackground,
   };
@@ -193,22 +202,25 @@ export async function readModelInfo(
 
 /**
  * The model an app should use: the folder given with `--model`, else the first of `names` found
- * (saved in the cache, then shipped), else `undefined` (the app offers to train one).
+ * (saved in the cache, then shipped unless `shipped` is false), else `undefined` (the app offers
+ * to train one).
  *
  * @throws {ModelFolderError} when `--model` names a folder without a usable model.
  */
 export async function locateAppModel(
   explicit: string | undefined,
   names: string[],
-  cacheRoot?: string,
+  options: { cacheRoot?: string; shipped?: boolean } = {},
 ): Promise<ModelInfo | undefined> {
   if (explicit !== undefined) {
     const dir = explicit.endsWith("model.json") ? join(explicit, "..") : explicit;
     return await readModelInfo(dir, "--model");
   }
   for (const name of names) {
-    const found = await findModel(name, { root: cacheRoot });
-    if (found) return await readModelInfo(found.dir, found.origin);
+    const found = await findModel(name, { root: options.cacheRoot });
+    if (found && (found.origin !== "shipped" || options.shipped !== false)) {
+      return await readModelInfo(found.dir, found.origin);
+    }
   }
   return undefined;
 }

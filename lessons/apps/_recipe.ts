@@ -16,7 +16,7 @@ type Dataset = Awaited<ReturnType<typeof cl.datasets.mnist>>;
  * it asks for them only then) and metrics per epoch, and stopping training when the signal aborts.
  * `cl.fit` yields to the event loop between batches, so the app keeps answering while it trains.
  */
-class ProgressReporter extends cl.callbacks.Callback {
+export class ProgressReporter extends cl.callbacks.Callback {
   #epoch = 0;
   #lastReport = 0;
   constructor(

@@ -59,11 +59,14 @@ export function json(body: unknown, init: ResponseInit = {}): Response {
 export class UserError extends Error {
   /** HTTP status to answer with. */
   readonly status: number;
+  /** Extra response headers (e.g. `allow` with a 405). */
+  readonly headers: Record<string, string>;
 
-  constructor(status: number, message: string) {
+  constructor(status: number, message: string, headers: Record<string, string> = {}) {
     super(message);
     this.name = "UserError";
     this.status = status;
+    this.headers = headers;
   }
 }
 
@@ -79,7 +82,12 @@ export function errorResponse(status: number, message: string): Response {
 export async function fileResponse(path: string, request?: Request): Promise<Response> {
   try {
     const file = await Deno.open(path, { read: true });
-    const { size } = await file.stat();
+    const { size, isFile } = await file.stat();
+    if (!isFile) {
+      // A folder opens on Linux but cannot be read: it would break the response half-way.
+      file.close();
+      return errorResponse(404, `Not found: ${path.split(sep).filter(Boolean).at(-1)}/`);
+    }
     if (request?.method === "HEAD") {
       file.close();
       return new Response(null, withHeaders({}, { "content-type": contentType(path) }));
@@ -170,13 +178,14 @@ export async function readBody(
   request: Request,
   maxBytes: number,
   what = "The file",
+  advice = "Choose a smaller image.",
 ): Promise<Uint8Array> {
   const declared = Number(request.headers.get("content-length") ?? NaN);
   const tooBig = (size: number, exact: boolean) =>
     new UserError(
       413,
       `${what} is ${exact ? "" : "over "}${formatMegabytes(size)}; the limit is ` +
-        `${formatMegabytes(maxBytes)}. Choose a smaller image.`,
+        `${formatMegabytes(maxBytes)}.${advice ? ` ${advice}` : ""}`,
     );
   if (Number.isFinite(declared) && declared > maxBytes) {
     await request.body?.cancel().catch(() => {});
@@ -187,7 +196,14 @@ export async function readBody(
   let total = 0;
   const reader = request.body.getReader();
   while (true) {
-    const { done, value } = await reader.read();
+    let chunk: ReadableStreamReadResult<Uint8Array>;
+    try {
+      chunk = await reader.read();
+    } catch {
+      // The client went away (or broke the connection) mid-upload: nobody is left to answer.
+      throw new UserError(400, `${what} broke off after ${formatMegabytes(total)}; send it again.`);
+    }
+    const { done, value } = chunk;
     if (done) break;
     total += value.byteLength;
     if (total > maxBytes) {
@@ -205,8 +221,10 @@ export async function readBody(
   return body;
 }
 
-/** "12.3 MB" */
+/** "12.3 MB" (or "12 kB", "512 bytes") */
 export function formatMegabytes(bytes: number): string {
+  if (bytes < 1000) return `${bytes} bytes`;
+  if (bytes < 1_000_000) return `${Math.round(bytes / 1000)} kB`;
   const mb = bytes / 1_000_000;
   return `${mb >= 10 ? Math.round(mb) : mb.toFixed(1)} MB`;
 }
@@ -306,7 +324,7 @@ export function startServer(
         if (request.headers.get(SOFT_ERRORS_HEADER) === "1") {
           return json({ error: error.message, status: error.status });
         }
-        return errorResponse(error.status, error.message);
+        return json({ error: error.message }, { status: error.status, headers: error.headers });
       }
       console.error(`${request.method} ${url.pathname} failed:`, error);
       return errorResponse(500, "Internal error in the app (details are on its console)");

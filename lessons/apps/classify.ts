@@ -17,10 +17,10 @@ import { Buffer } from "node:buffer";
 import * as cl from "../../lib/mod.ts";
 import { MODEL_NAMES } from "../../lib/model_dirs.ts";
 import { type AppOptions, startApp } from "./_app.ts";
-import { imageDimensions } from "./_image_size.ts";
+import { imageDimensions, pngInflatesBeyond, pngRawSize } from "./_image_size.ts";
 import { ModelFolderError, type ModelInfo } from "./_model.ts";
 import { formatMegabytes, json, readBody, type RunningServer, UserError } from "./_server.ts";
-import { CLASSIFY_MODEL_NAME, trainClassifyModel } from "./classify_train.ts";
+import { CLASSIFY_MODEL_NAME, trainTransferModel } from "./classify_train.ts";
 
 const tf = cl.tf;
 
@@ -28,16 +28,22 @@ const tf = cl.tf;
 export const MAX_UPLOAD_BYTES = 20_000_000;
 /** Largest picture decoded (megapixels): bigger ones would take seconds and gigabytes. */
 export const MAX_MEGAPIXELS = 40;
+/** Data a PNG may unpack to beyond what its pixels need (some encoders pad a little). */
+const PNG_SLACK_BYTES = 65_536;
 /** Longest side of the picture shown with its overlay. */
 const DISPLAY_SIDE = 384;
 /** Pictures kept for choosing another class without uploading again. */
 const RECENT = 8;
 
-/** The models the classify app looks for, best first. */
+/**
+ * The models the classify app looks for, best first: lesson 04's (or the one this app trained the
+ * lesson's way), a cached MobileNet, else the backbone shipped with Convlab with the classifier it
+ * was pretrained with (five other Fashion-MNIST classes), so that the app works on a fresh clone.
+ */
 export const CLASSIFY_MODELS: string[] = [
-  MODEL_NAMES.transfer,
-  MODEL_NAMES.mobilenet,
   CLASSIFY_MODEL_NAME,
+  MODEL_NAMES.mobilenet,
+  cl.backbones.FASHION_BACKBONE,
 ];
 
 /** A model ready to classify. */
@@ -92,7 +98,10 @@ async function loadClassifier(info: ModelInfo): Promise<Classifier> {
   if (model.inputs.length !== 1 || model.outputs.length < 1) {
     throw refuse(`it has ${model.inputs.length} inputs`);
   }
-  const [, height, width, channels] = model.inputs[0].shape;
+  const [, modelHeight, modelWidth, channels] = model.inputs[0].shape;
+  // A model that takes any size (a convolutional base) says in its metadata what it was trained on.
+  const height = modelHeight ?? info.inputSize?.[0];
+  const width = modelWidth ?? info.inputSize?.[1];
   if (model.inputs[0].shape.length !== 4 || (channels !== 1 && channels !== 3)) {
     throw refuse(`its input is [${model.inputs[0].shape}], not [height, width, 1 or 3]`);
   }
@@ -167,6 +176,16 @@ async function preparePicture(
       `${quoted} is ${size.width}×${size.height} pixels ` +
         `(${Math.round(size.width * size.height / 1e6)} megapixels); the limit is ` +
         `${MAX_MEGAPIXELS} megapixels. Scale it down first.`,
+    );
+  }
+  // A small PNG may still unpack to gigabytes: its data must fit the pixels its header declares.
+  const rawSize = format === "png" ? pngRawSize(bytes) : undefined;
+  if (rawSize !== undefined && pngInflatesBeyond(bytes, rawSize + PNG_SLACK_BYTES)) {
+    throw new UserError(
+      422,
+      `${quoted} is not a usable PNG: its ${size?.width}×${size?.height} pixels need ` +
+        `${formatMegabytes(rawSize)} of image data, but its compressed data unpacks to more ` +
+        "(a decompression bomb, or a damaged file).",
     );
   }
   let decoded: cl.tf.Tensor3D;
@@ -328,17 +347,24 @@ export function startClassifyApp(options: AppOptions = {}): Promise<RunningServe
       });
     }
     if (url.pathname === "/api/gradcam") {
-      let body: { id?: unknown; classIndex?: unknown };
+      const text = new TextDecoder().decode(await readBody(request, 10_000, "The request", ""));
+      let body: unknown;
       try {
-        body = JSON.parse(new TextDecoder().decode(await readBody(request, 10_000, "The request")));
-      } catch {
-        throw new UserError(400, "Send {id, classIndex} as JSON");
+        body = JSON.parse(text);
+      } catch (error) {
+        throw new UserError(400, `Send {id, classIndex} as JSON: ${(error as Error).message}`);
       }
-      const picture = typeof body.id === "string" ? recent.get(body.id) : undefined;
+      if (typeof body !== "object" || body === null || Array.isArray(body)) {
+        throw new UserError(
+          400,
+          `Send {id, classIndex} as a JSON object, got ${text.slice(0, 40)}`,
+        );
+      }
+      const { id, classIndex } = body as { id?: unknown; classIndex?: unknown };
+      const picture = typeof id === "string" ? recent.get(id) : undefined;
       if (!picture || !classifier) {
         throw new UserError(410, "That picture is no longer here: open it again.");
       }
-      const classIndex = body.classIndex;
       if (
         typeof classIndex !== "number" || !Number.isInteger(classIndex) || classIndex < 0 ||
         classIndex >= classifier.classNames.length
@@ -359,10 +385,10 @@ export function startClassifyApp(options: AppOptions = {}): Promise<RunningServe
     port: 8081,
     modelNames: CLASSIFY_MODELS,
     saveAs: CLASSIFY_MODEL_NAME,
-    lookedFor: "lesson 04's transfer-learned model or a cached MobileNet",
-    trainTitle: "a small convnet on Fashion-MNIST",
-    trainEstimate: "a few minutes; it is saved for next time",
-    train: (dir, context) => trainClassifyModel(dir, { ...options.training, ...context }),
+    lookedFor: "lesson 04's transfer-learned model, a cached MobileNet or the shipped backbone",
+    trainTitle: "lesson 04's model (the shipped backbone + a new classifier)",
+    trainEstimate: "well under a minute; it is saved where lesson 04 saves its model",
+    train: (dir, context) => trainTransferModel(dir, { ...options.training, ...context }),
     serveModelFiles: false,
     useModel: async (info) => {
       const next = info ? await loadClassifier(info) : undefined;
@@ -382,6 +408,7 @@ export function startClassifyApp(options: AppOptions = {}): Promise<RunningServe
       classNames: classifier?.classNames,
     }),
     route,
+    postPaths: ["/api/classify", "/api/gradcam"],
     close: () => {
       classifier?.model.dispose();
       classifier = undefined;

@@ -10,10 +10,17 @@
 import { MODEL_NAMES } from "../../lib/model_dirs.ts";
 import { type AppOptions, startApp } from "./_app.ts";
 import type { RunningServer } from "./_server.ts";
-import { DIGITS_MODEL_NAME, trainDigitModel } from "./digits_train.ts";
+import { DIGITS_MODEL_NAME, SHIPPED_DIGITS_MODEL, trainDigitModel } from "./digits_train.ts";
 
-/** The models the digits app looks for, best first (both saved by lesson 02). */
-export const DIGIT_MODELS: string[] = [MODEL_NAMES.cnnV2Mnist, MODEL_NAMES.lenet5Mnist];
+/**
+ * The models the digits app looks for, best first: the two lesson 02 saves, then the LeNet-5
+ * shipped with Convlab (so that the app works on a fresh clone).
+ */
+export const DIGIT_MODELS: string[] = [
+  MODEL_NAMES.cnnV2Mnist,
+  MODEL_NAMES.lenet5Mnist,
+  SHIPPED_DIGITS_MODEL,
+];
 
 /**
  * Start the digits app (`deno task app digits`). Resolves once it listens.
@@ -32,7 +39,7 @@ export function startDigitsApp(options: AppOptions = {}): Promise<RunningServer>
     port: 8080,
     modelNames: DIGIT_MODELS,
     saveAs: DIGITS_MODEL_NAME,
-    lookedFor: "lesson 02's saved model",
+    lookedFor: "lesson 02's saved model and the shipped LeNet-5",
     trainTitle: "LeNet-5 on MNIST",
     trainEstimate: "a few minutes; it is saved where lesson 02 saves its model",
     train: (dir, context) => trainDigitModel(dir, { ...options.training, ...context }),

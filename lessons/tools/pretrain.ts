@@ -24,6 +24,7 @@
 import { parseArgs } from "node:util";
 import { join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { positiveInt } from "./_args.ts";
 import * as cl from "../../lib/mod.ts";
 import { writeFileAtomic } from "../../lib/_fs.ts";
 import { FASHION_BACKBONE, FASHION_SOURCE_CLASSES } from "../../lib/backbones/mod.ts";
@@ -35,15 +36,6 @@ const USAGE = `Usage: deno task pretrain [--epochs N] [--seed N] [--batch-size N
 
 Trains Convlab's shipped backbone (a small VGG) on Fashion-MNIST classes
 ${FASHION_SOURCE_CLASSES.join(", ")} and saves it to data/models/${FASHION_BACKBONE}/.`;
-
-function positiveInt(value: string | undefined, name: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) {
-    throw new RangeError(`--${name} must be a positive integer, got ${JSON.stringify(value)}`);
-  }
-  return n;
-}
 
 /** Train and save the backbone; returns what was written. */
 export async function pretrain(args: string[]): Promise<{ dir: string; testAccuracy: number }> {

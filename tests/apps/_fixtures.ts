@@ -1,5 +1,6 @@
 /** Models and pictures for the app tests, made on the spot (nothing is downloaded). */
 import { join } from "node:path";
+import { Zlib } from "fflate";
 import * as cl from "../../lib/mod.ts";
 
 /**
@@ -41,4 +42,51 @@ export async function writeTestPictures(dir: string) {
   await Deno.writeTextFile(files.text, "These are my notes, not a picture.\n");
   card.dispose();
   return files;
+}
+
+function crc32(bytes: Uint8Array): number {
+  let crc = 0xffffffff;
+  for (const byte of bytes) {
+    crc ^= byte;
+    for (let k = 0; k < 8; k++) crc = crc & 1 ? 0xedb88320 ^ (crc >>> 1) : crc >>> 1;
+  }
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+function pngChunk(type: string, data: Uint8Array): Uint8Array {
+  const chunk = new Uint8Array(12 + data.length);
+  const view = new DataView(chunk.buffer);
+  view.setUint32(0, data.length);
+  chunk.set(new TextEncoder().encode(type), 4);
+  chunk.set(data, 8);
+  view.setUint32(8 + data.length, crc32(chunk.subarray(4, 8 + data.length)));
+  return chunk;
+}
+
+/**
+ * A valid-looking PNG "zip bomb": a `side`×`side` grey header (a few hundred bytes of pixels)
+ * whose image data unpacks to `megabytes` MB of zeros, from a file of about a thousandth of that.
+ */
+export function pngBomb(side: number, megabytes: number): Uint8Array<ArrayBuffer> {
+  const parts: Uint8Array[] = [];
+  const zlib = new Zlib({ level: 9 }, (chunk) => parts.push(chunk));
+  const zeros = new Uint8Array(1_000_000);
+  for (let i = 0; i < megabytes; i++) zlib.push(zeros, i === megabytes - 1);
+  const header = new Uint8Array(13);
+  new DataView(header.buffer).setUint32(0, side);
+  new DataView(header.buffer).setUint32(4, side);
+  header[8] = 8; // bit depth; colour type 0 (grey), no interlace
+  const chunks = [
+    new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    pngChunk("IHDR", header),
+    ...parts.map((part) => pngChunk("IDAT", part)),
+    pngChunk("IEND", new Uint8Array(0)),
+  ];
+  const png = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let offset = 0;
+  for (const chunk of chunks) {
+    png.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return png;
 }

@@ -6,10 +6,10 @@
  * deno run -A tests/apps/readme_screenshots.ts   # → data/readme/app-digits.png, app-classify.png
  * ```
  *
- * It starts each app as a fresh clone would (an empty model cache in a temporary folder), lets the
- * app train its model with its default settings, then draws five real MNIST test digits (the postal
- * code 04524) into the digits app and opens a Fashion-MNIST test picture (a sneaker, enlarged to
- * 224×224) in the classify app. Takes a few minutes, most of it training.
+ * It starts the digits app as a fresh clone would (an empty model cache in a temporary folder: the
+ * shipped LeNet-5) and draws five real MNIST test digits (the postal code 04524); then it starts the
+ * classify app without models, lets it train lesson 04's model with its default settings (about
+ * half a minute) and opens a Fashion-MNIST test picture (a sneaker, enlarged to 224×224).
  */
 import { join } from "node:path";
 import * as cl from "../../lib/mod.ts";
@@ -59,7 +59,7 @@ try {
   }
 
   const fashion = await cl.datasets.fashionMnist({ quiet: true });
-  const classify = await startClassifyApp({ port: 0, cacheRoot: cache });
+  const classify = await startClassifyApp({ port: 0, cacheRoot: cache, shippedModels: false });
   try {
     const sneaker = Array.from(fashion.arrays.yTest).indexOf(7);
     const picture = cl.tf.tidy(() => {

@@ -12,8 +12,10 @@ import { startDigitsApp } from "../../lessons/apps/digits.ts";
 import { imageDimensions } from "../../lessons/apps/_image_size.ts";
 import { saveTinyClassifier, testCardPng } from "./_fixtures.ts";
 import { ROOT } from "./_process.ts";
+import { skipUnless } from "../_skip.ts";
 
 const tf = cl.tf;
+const HAVE_FASHION = await cl.datasets.locateDataset("fashion-mnist") !== undefined;
 const leaks = { sanitizeResources: false, sanitizeOps: false };
 
 async function post(url: string, body: BodyInit, headers: Record<string, string> = {}) {
@@ -156,14 +158,48 @@ Deno.test({
 });
 
 Deno.test({
-  name: "classify app without a model offers training, trains on request and then classifies",
+  name:
+    "classify app on a fresh clone runs the shipped backbone with its own classifier (28×28, five Fashion-MNIST classes)",
   ...leaks,
+  async fn() {
+    const cache = await Deno.makeTempDir({ prefix: "convlab-apps-cache-" });
+    const app = await startClassifyApp({ port: 0, cacheRoot: cache });
+    try {
+      const state = await (await fetch(`${app.url}api/model`)).json();
+      assert.equal(state.ready, true);
+      assert.equal(state.model.origin, "shipped");
+      assert.match(state.model.dir, /data\/models\/fashion-backbone$/);
+      assert.deepEqual(state.classNames, ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat"]);
+      assert.deepEqual(state.input, {
+        width: 28,
+        height: 28,
+        channels: 1,
+        invertLightBackground: true,
+      });
+      assert.match(state.trainTitle, /lesson 04's model/);
+      const answer = await post(`${app.url}api/classify`, await testCardPng());
+      assert.equal(answer.status, 200, JSON.stringify(answer.body));
+      assert.equal(answer.body.top.length, 5);
+      assert.match(answer.body.cam.overlay, /^data:image\/jpeg;base64,/);
+    } finally {
+      await app.shutdown();
+      await Deno.remove(cache, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "classify app without a model offers to train lesson 04's (backbone + new classifier), trains on request, saves it where lesson 04 does, then classifies",
+  ...leaks,
+  ...skipUnless(HAVE_FASHION, "Fashion-MNIST is not available (Debian dataset-fashion-mnist)"),
   async fn() {
     const cache = await Deno.makeTempDir({ prefix: "convlab-apps-cache-" });
     const app = await startClassifyApp({
       port: 0,
       cacheRoot: cache,
-      training: { epochs: 1, trainSize: 512, testSize: 500 },
+      shippedModels: false,
+      training: { epochs: 2, trainSize: 250, testSize: 250 },
     });
     try {
       const before = await (await fetch(`${app.url}api/model`)).json();
@@ -185,11 +221,17 @@ Deno.test({
 
       const after = await (await fetch(`${app.url}api/model`)).json();
       assert.equal(after.ready, true);
-      assert.match(after.model.description, /small convnet trained on 512 .* 1 epoch/);
-      assert.equal(after.model.dir, join(cache, "models", "classify-fashion-convnet"));
+      assert.match(
+        after.model.description,
+        /Lesson 04's recipe: the shipped backbone \(frozen\) \+ a new classifier, trained on 250 Fashion-MNIST images of Sandal, Shirt, Sneaker, Bag, Ankle boot, 2 epochs: [\d.]+% on 250 test images/,
+      );
+      assert.equal(after.model.dir, join(cache, "models", "transfer-learning"));
+      assert.deepEqual(after.classNames, ["Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]);
       const answer = await post(`${app.url}api/classify`, await testCardPng());
       assert.equal(answer.status, 200);
       assert.equal(answer.body.top.length, 5);
+      // Grad-CAM looks inside the nested backbone, as lesson 05 does with lesson 04's model.
+      assert.match(answer.body.cam.layerName, /^block3_conv/);
     } finally {
       await app.shutdown();
       await Deno.remove(cache, { recursive: true });

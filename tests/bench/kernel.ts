@@ -15,6 +15,7 @@ import { fileURLToPath } from "node:url";
 import { Session } from "../../kernel/session/session.ts";
 import { executeNotebook } from "../../kernel/execute.ts";
 import { type Notebook, serializeNotebook } from "../../kernel/notebook.ts";
+import { denoKernelspecExists } from "../_deno_kernel.ts";
 
 const CLI = fileURLToPath(new URL("../../kernel/cli.ts", import.meta.url));
 
@@ -62,20 +63,6 @@ async function timeCommand(command: string, args: string[], env: Record<string, 
     );
   }
   return ms;
-}
-
-function nbconvertAvailable(): boolean {
-  try {
-    const out = new Deno.Command("jupyter", {
-      args: ["kernelspec", "list", "--json"],
-      stdout: "piped",
-      stderr: "null",
-    }).outputSync();
-    return out.success &&
-      "deno" in (JSON.parse(new TextDecoder().decode(out.stdout)).kernelspecs ?? {});
-  } catch {
-    return false;
-  }
 }
 
 const fmt = (ms: number) =>
@@ -145,7 +132,7 @@ export default async function bench(args: string[]): Promise<void> {
     console.log(`  CPU per cell (host + kernel, 500 cells): ${fmt(cpuPerCell)}`);
 
     // End to end: `deno task nb run` vs nbconvert + Deno's kernel.
-    const withNbconvert = nbconvertAvailable();
+    const withNbconvert = denoKernelspecExists();
     if (!withNbconvert) {
       console.log("  (jupyter nbconvert with Deno's kernel is not installed: no comparison)");
     }

@@ -10,7 +10,8 @@
  */
 import assert from "node:assert/strict";
 import { basename, join } from "node:path";
-import { hasCommand, skipUnless } from "../_skip.ts";
+import { skipUnless } from "../_skip.ts";
+import { denoKernelInstalled, NO_DENO_KERNEL } from "../_deno_kernel.ts";
 import {
   type Cell,
   cleanNotebook,
@@ -19,30 +20,6 @@ import {
   serializeNotebook,
 } from "../../kernel/notebook.ts";
 import { fixturePaths, FIXTURES } from "./_fixtures.ts";
-
-function denoKernelInstalled(): boolean {
-  if (!hasCommand("jupyter-nbconvert")) return false;
-  const list = () =>
-    new Deno.Command("jupyter", {
-      args: ["kernelspec", "list", "--json"],
-      stdout: "piped",
-      stderr: "null",
-    })
-      .outputSync();
-  try {
-    const specs = JSON.parse(new TextDecoder().decode(list().stdout)).kernelspecs ?? {};
-    if (specs.deno) return true;
-    // The documented setup step.
-    return new Deno.Command(Deno.execPath(), {
-      args: ["jupyter", "--install"],
-      stdout: "null",
-      stderr: "null",
-    })
-      .outputSync().success;
-  } catch {
-    return false;
-  }
-}
 
 const available = denoKernelInstalled();
 
@@ -122,10 +99,7 @@ async function runWithDenoKernel(notebooks: Map<string, Notebook>): Promise<Map<
 Deno.test({
   name:
     "Deno's own kernel gives the same outputs as Convlab's on every fixture (known differences aside)",
-  ...skipUnless(
-    available,
-    "jupyter-nbconvert or Deno's Jupyter kernel (deno jupyter --install) is not available",
-  ),
+  ...skipUnless(available, NO_DENO_KERNEL),
   async fn() {
     const fixtures = new Map<string, Notebook>();
     for (const path of fixturePaths()) {

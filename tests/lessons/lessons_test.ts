@@ -70,8 +70,76 @@ function conventionProblems(nb: Notebook): string[] {
   return problems;
 }
 
+/** The course's key terms: the English term as the lessons write it, and the course's Korean. */
+const KEY_TERMS: { term: string; pattern: RegExp; korean: string }[] = [
+  { term: "convolution", pattern: /convolution/i, korean: "합성곱" },
+  { term: "padding", pattern: /\bpadding\b/i, korean: "패딩" },
+  { term: "stride", pattern: /\bstrides?\b/i, korean: "보폭" },
+  { term: "pooling", pattern: /\bpooling\b/i, korean: "풀링" },
+  { term: "overfitting", pattern: /\boverfit/i, korean: "과대적합" },
+  { term: "data augmentation", pattern: /\bdata\s+augmentation\b/i, korean: "데이터 증식" },
+  { term: "transfer learning", pattern: /\btransfer\s+learning\b/i, korean: "전이 학습" },
+  { term: "fine-tuning", pattern: /\bfine-?tun/i, korean: "미세 조정" },
+  {
+    term: "class activation map",
+    pattern: /\bclass\s+activation\s+map/i,
+    korean: "클래스 활성화 맵",
+  },
+];
+
+/** A lesson's prose in order: its markdown cells without code blocks, code spans and display math. */
+function prose(nb: Notebook): string {
+  return nb.cells.filter((c) => c.cell_type === "markdown").map((c) => sourceText(c.source))
+    .join("\n\n").replace(/```[\s\S]*?```/g, " ").replace(/`[^`\n]*`/g, " ")
+    .replace(/\$\$[\s\S]*?\$\$/g, " ");
+}
+
+/**
+ * Key terms whose first mention in `text` lacks the Korean term in a parenthesis right after it
+ * ("padding (패딩)", "convolutional neural network (CNN, 합성곱 신경망)"), as
+ * `term: "…context…"`. Terms the text never mentions are not problems.
+ */
+function koreanTermProblems(text: string): string[] {
+  const problems: string[] = [];
+  for (const { term, pattern, korean } of KEY_TERMS) {
+    const found = pattern.exec(text);
+    if (!found) continue;
+    const rest = text.slice(found.index + found[0].length);
+    // The parenthesis opens within a few words, in the same sentence and table cell.
+    const open = /^[^()|.!?]{0,30}?\(([^()]*)\)/.exec(rest);
+    if (!open?.[1].includes(korean)) {
+      problems.push(
+        `${term} (${korean}): "${text.slice(found.index, found.index + 70).replace(/\s+/g, " ")}…"`,
+      );
+    }
+  }
+  return problems;
+}
+
+Deno.test("the Korean-term check finds a first mention without its Korean term", () => {
+  assert.deepEqual(koreanTermProblems("Pooling (풀링) shrinks maps; pooling again."), []);
+  assert.deepEqual(
+    koreanTermProblems("Padding and stride (보폭) change sizes. Later: padding (패딩)."),
+    ['padding (패딩): "Padding and stride (보폭) change sizes. Later: padding (패딩).…"'],
+  );
+  assert.deepEqual(koreanTermProblems("A convolutional neural network (CNN, 합성곱 신경망)."), []);
+  assert.equal(koreanTermProblems("Overfitting. It means (과대적합)").length, 1);
+});
+
+Deno.test("the lessons together introduce every key term of the course with its Korean term", async () => {
+  const texts = await Promise.all(lessons.map(async (path) => prose(await readNotebook(path))));
+  const missing = KEY_TERMS.filter(({ pattern, korean }) =>
+    !texts.some((text) => pattern.test(text) && text.includes(korean))
+  ).map(({ term, korean }) => `${term} (${korean})`);
+  assert.deepEqual(missing, [], "key terms no lesson introduces");
+});
+
 for (const path of lessons) {
   const name = basename(path);
+
+  Deno.test(`${name} gives the course's Korean term at the first mention of each key term`, async () => {
+    assert.deepEqual(koreanTermProblems(prose(await readNotebook(path))), [], name);
+  });
 
   Deno.test(`${name} has an overview, numbered sections, a summary, exercises with hints, Korean terms, a parameters cell with smoke values, and imports only convlab`, async () => {
     assert.deepEqual(conventionProblems(await readNotebook(path)), [], `${name} lacks`);

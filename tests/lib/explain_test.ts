@@ -46,8 +46,8 @@ function squares(count: number, seed: number): Squares {
   return { x: tf.tensor4d(pixels, [count, SIZE, SIZE, 1]), labels, corners };
 }
 
-/** A small convnet (conv, pool, conv, global max pool): a detector of the bright square. */
-function squareFinder(): tf.Sequential {
+/** Fresh, seeded layers of a small convnet (conv, pool, conv, global max pool, softmax). */
+function squareFinderLayers(): tf.layers.Layer[] {
   const init = (seed: number) => tf.initializers.glorotUniform({ seed });
   const conv = (name: string, filters: number, seed: number, first = false) =>
     tf.layers.conv2d({
@@ -59,16 +59,18 @@ function squareFinder(): tf.Sequential {
       kernelInitializer: init(seed),
       name,
     });
-  return tf.sequential({
-    name: "square_finder",
-    layers: [
-      conv("conv1", 8, 1, true),
-      tf.layers.maxPooling2d({ poolSize: 2, name: "pool1" }),
-      conv("conv2", 16, 2),
-      tf.layers.globalMaxPooling2d({ name: "gmp" }),
-      tf.layers.dense({ units: 2, activation: "softmax", kernelInitializer: init(3), name: "out" }),
-    ],
-  });
+  return [
+    conv("conv1", 8, 1, true),
+    tf.layers.maxPooling2d({ poolSize: 2, name: "pool1" }),
+    conv("conv2", 16, 2),
+    tf.layers.globalMaxPooling2d({ name: "gmp" }),
+    tf.layers.dense({ units: 2, activation: "softmax", kernelInitializer: init(3), name: "out" }),
+  ];
+}
+
+/** A detector of the bright square, as a Sequential model. */
+function squareFinder(): tf.Sequential {
+  return tf.sequential({ name: "square_finder", layers: squareFinderLayers() });
 }
 
 let trained: Promise<tf.Sequential> | undefined;
@@ -326,4 +328,62 @@ Deno.test("explain finds layers by the Keras names cl.summary shows (conv2d_1) a
   assert.throws(() => findLayer(model, "nope"), new RegExp(`its layers are ${shown.join(", ")}`));
   image.dispose();
   model.dispose();
+});
+
+/** The square finder as a functional model of its own layers (the same seeded weights). */
+function functionalSquareFinder(): tf.LayersModel {
+  const input = tf.input({ shape: [SIZE, SIZE, 1] });
+  const output = squareFinderLayers().reduce(
+    (x, layer) => layer.apply(x) as tf.SymbolicTensor,
+    input,
+  );
+  return tf.model({ inputs: input, outputs: output, name: "functional_square_finder" });
+}
+
+Deno.test("activationModel() and visualizeFilter() give functional and nested-base models the same results as the Sequential twin", async () => {
+  const sequential = squareFinder();
+  const functional = functionalSquareFinder();
+  const image = tf.randomUniform([1, SIZE, SIZE, 1], 0, 1, "float32", 7);
+  const before = tf.memory().numTensors;
+  const probes = [activationModel(sequential), activationModel(functional)];
+  assert.deepEqual(probes[1].outputNames, ["conv1", "pool1", "conv2"]); // global pooling: no map
+  assert.deepEqual(probes[1].outputNames, probes[0].outputNames);
+  const [fromSequential, fromFunctional] = probes.map((probe) =>
+    tf.tidy(() => probe.predict(image)) as tf.Tensor[]
+  );
+  for (let i = 0; i < fromSequential.length; i++) {
+    assert.deepEqual(fromFunctional[i].shape, fromSequential[i].shape);
+    const a = await fromSequential[i].data();
+    const b = await fromFunctional[i].data();
+    assert.ok(a.every((v, j) => Math.abs(v - b[j]) < 1e-5), `output ${i} differs`);
+  }
+  tf.dispose([...fromSequential, ...fromFunctional]);
+  // The functional model's feature layers as a base nested inside another model (lesson 04's shape).
+  const base = tf.model({
+    inputs: functional.inputs,
+    outputs: functional.getLayer("conv2").output as tf.SymbolicTensor,
+    name: "base",
+  });
+  const outer = tf.input({ shape: [SIZE, SIZE, 1] });
+  const head = (x: tf.SymbolicTensor) =>
+    functional.getLayer("out").apply(functional.getLayer("gmp").apply(x)) as tf.SymbolicTensor;
+  const nested = tf.model({
+    inputs: outer,
+    outputs: head(base.apply(outer) as tf.SymbolicTensor),
+    name: "nested",
+  });
+  const patterns = [];
+  for (const model of [sequential, functional, nested]) {
+    patterns.push(await visualizeFilter(model, "conv2", 3, { steps: 10, seed: 2 }));
+  }
+  assert.ok(patterns[0].losses[10] > patterns[0].losses[0], `ascent: ${patterns[0].losses}`);
+  for (const other of patterns.slice(1)) {
+    assert.deepEqual(other.losses, patterns[0].losses);
+    assert.deepEqual(await other.image.data(), await patterns[0].image.data());
+  }
+  tf.dispose(patterns.map((p) => p.image));
+  assert.equal(tf.memory().numTensors, before, "activationModel/visualizeFilter leaked tensors");
+  image.dispose();
+  sequential.dispose();
+  functional.dispose();
 });

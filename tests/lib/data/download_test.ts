@@ -108,7 +108,10 @@ Deno.test("downloadFile() reports a transfer cut off mid-body as dropped (not of
     await assert.rejects(
       () => downloadFile(file, dir.path, { onProgress() {}, mirror: "" }),
       (e: Error) => {
-        assert.match(e.message, /blob\.bin: the connection dropped after \d[\d,]* of 200,000 bytes/);
+        assert.match(
+          e.message,
+          /blob\.bin: the connection dropped after \d[\d,]* of 200,000 bytes/,
+        );
         assert.doesNotMatch(e.message, /offline/);
         return true;
       },
