@@ -37,7 +37,9 @@ import { installFusedRelu } from "./backend/fused_relu.ts";
 import { installWasmThreads } from "./backend/wasm_threads.ts";
 import {
   type AdapterDescription,
+  type AdapterProbe,
   downloadWebGpuTensors,
+  gpuDeviceNodes,
   lastWebGpuAdapter,
   probeWebGpu,
   registerWebGpuBackend,
@@ -289,7 +291,13 @@ async function start(
 
 async function chooseAutomatically(): Promise<BackendReport> {
   const considered: BackendAttempt[] = [];
-  const probe = await probeWebGpu();
+  const probe: AdapterProbe = gpuDeviceNodes()?.length === 0
+    ? {
+      ok: false,
+      problem: "no GPU device on this machine (no /dev/dri/renderD*, /dev/nvidia* or /dev/dxg), " +
+        "so WebGPU was not probed (only a software adapter, slower than wasm, could answer)",
+    }
+    : await probeWebGpu();
   if (probe.ok && !probe.description.isSoftware) {
     try {
       const started = await start("webgpu");

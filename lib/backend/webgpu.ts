@@ -81,6 +81,37 @@ export function describeAdapter(adapter: GpuAdapterLike): AdapterDescription {
   return { ...description, isFallbackAdapter, isSoftware };
 }
 
+/** Device files a GPU driver opens on Linux: DRM render nodes, NVIDIA's, WSL2's. */
+const GPU_NODE = /^(renderD\d+|nvidia\d+|dxg)$/;
+
+/**
+ * The GPU device files of this Linux machine (`/dev/dri/renderD128`, `/dev/nvidia0`, `/dev/dxg`),
+ * or null when that cannot be told (another OS, or no read permission on `/dev`). Every
+ * hardware WebGPU adapter on Linux opens one of them: with none, only software adapters
+ * (Mesa's llvmpipe/lavapipe) could answer, and merely creating one starts Mesa's render threads,
+ * whose teardown races process exit (glibc "corrupted size vs. prev_size", 1 run in ~12 of a
+ * test set that starts it in 10 modules). So the automatic choice does not probe WebGPU then.
+ */
+export function gpuDeviceNodes(
+  readDir: (path: string) => Iterable<{ name: string }> = Deno.readDirSync,
+): string[] | null {
+  if (Deno.build.os !== "linux") return null;
+  if (Deno.permissions.querySync?.({ name: "read", path: "/dev" }).state !== "granted") {
+    return null;
+  }
+  const nodes: string[] = [];
+  for (const dir of ["/dev", "/dev/dri"]) {
+    try {
+      for (const entry of readDir(dir)) {
+        if (GPU_NODE.test(entry.name)) nodes.push(`${dir}/${entry.name}`);
+      }
+    } catch {
+      // No such folder (no DRM driver loaded): nothing there.
+    }
+  }
+  return nodes;
+}
+
 /**
  * Ask `navigator.gpu` for an adapter. Never throws: a missing API, no adapter, an error or a
  * timeout come back as `{ok: false, problem}`.

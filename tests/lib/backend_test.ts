@@ -5,7 +5,12 @@
  */
 import assert from "node:assert/strict";
 import * as cl from "../../lib/mod.ts";
-import { describeAdapter, deviceDescriptor, probeWebGpu } from "../../lib/backend/webgpu.ts";
+import {
+  describeAdapter,
+  deviceDescriptor,
+  gpuDeviceNodes,
+  probeWebGpu,
+} from "../../lib/backend/webgpu.ts";
 import { mimeBundle } from "../../lib/display.ts";
 import { skipUnless } from "../_skip.ts";
 
@@ -22,6 +27,7 @@ interface Report {
   warnings: string[];
   firstOpBackend: string;
   values: number[];
+  mesaThreads: string[] | null;
 }
 
 /** Import Convlab in a fresh Deno with the given permissions and environment. */
@@ -61,6 +67,38 @@ Deno.test("importing convlab chooses a backend before the first op, wasm without
     assert.ok(webgpu && webgpu.outcome !== "chosen", "says why WebGPU was not used");
     assert.match(report.reason, /WebAssembly/);
   }
+});
+
+Deno.test("gpuDeviceNodes() lists DRM render nodes, NVIDIA's and WSL2's device files, nothing else", () => {
+  const folders: Record<string, string[]> = {
+    "/dev": ["null", "nvidia0", "nvidiactl", "nvidia-uvm", "dxg", "dri", "tty0"],
+    "/dev/dri": ["card0", "renderD128", "by-path"],
+  };
+  const listing = (path: string) => {
+    if (!(path in folders)) throw new Deno.errors.NotFound(path);
+    return folders[path].map((name) => ({ name }));
+  };
+  if (Deno.build.os !== "linux") return; // elsewhere it cannot tell: null
+  assert.deepEqual(gpuDeviceNodes(listing), ["/dev/nvidia0", "/dev/dxg", "/dev/dri/renderD128"]);
+  delete folders["/dev/dri"]; // no DRM driver loaded
+  folders["/dev"] = ["null", "tty0"];
+  assert.deepEqual(gpuDeviceNodes(listing), []);
+});
+
+const noGpuNode = gpuDeviceNodes()?.length === 0;
+
+Deno.test({
+  name: "without a GPU device file the automatic choice never starts WebGPU (no Mesa threads)",
+  ...skipUnless(noGpuNode, "this machine has a GPU device file (or /dev is not readable)"),
+  async fn() {
+    // Creating even a software adapter starts Mesa's llvmpipe threads, whose teardown crashed
+    // test processes at exit ("corrupted size vs. prev_size in fastbins").
+    const { code, report, stderr } = await freshImport(["--allow-all"], { CONVLAB_BACKEND: "" });
+    assert.equal(code, 0, stderr);
+    const webgpu = report?.considered.find((c) => c.backend === "webgpu");
+    assert.match(webgpu?.outcome ?? "", /no GPU device on this machine .*not probed/);
+    assert.deepEqual(report?.mesaThreads, [], "no llvmpipe thread was started");
+  },
 });
 
 Deno.test("CONVLAB_BACKEND=cpu selects cpu at import and warns that training will be slow", async () => {
