@@ -24,11 +24,12 @@ if (verdict.ignored) console.log(`${verdict.ignored} skipped (reasons printed ab
 if (!verdict.finished && !verdict.ok) {
   console.log("deno test failed before running the suite (see above)");
 }
-console.log(`${verdict.passed} passed, ${verdict.failed} failed`);
 if (verdict.crashedAtExit) {
   console.log(
     `warning: deno test was killed by ${verdict.crashedAtExit} at exit, after all ` +
       `${verdict.passed} tests passed (runtime teardown; see README, Backends)`,
   );
 }
+// CI reads the last line: keep the summary last.
+console.log(`${verdict.passed} passed, ${verdict.failed} failed`);
 Deno.exit(verdict.ok ? 0 : 1);
