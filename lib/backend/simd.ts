@@ -73,6 +73,8 @@ export interface SimdKernels {
   conv2d_direct: ConvGradKernel;
   column_sums(x: Ptr, out: Ptr, r0: number, r1: number, cols: number): void;
   add_arrays(dst: Ptr, src: Ptr, n: number): void;
+  /** (x, bias repeated 4 times, out, rows r0..r1, cols): out = x + bias, row by row. */
+  bias_add(x: Ptr, pattern: Ptr, out: Ptr, r0: number, r1: number, cols: number): void;
   relu_grad(dy: Ptr, x: Ptr, out: Ptr, i0: number, i1: number): void;
   winograd_filter(w: Ptr, u: Ptr, c: number, o: number, flip: number): void;
   /** (x, dy, accumulator [16][c][o], scratch, …). */

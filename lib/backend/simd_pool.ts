@@ -26,6 +26,7 @@ export const KERNEL_NAMES = [
   "winograd_conv3x3",
   "winograd_filter_grad",
   "conv2d_direct",
+  "bias_add",
 ] as const satisfies readonly (keyof SimdKernels)[];
 
 /** One kernel's name. */

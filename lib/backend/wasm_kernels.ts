@@ -23,7 +23,15 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
-import { pointer, reduceInChunks, runSliced, simdKernels, slices, withScratch } from "./simd.ts";
+import {
+  heapF32,
+  pointer,
+  reduceInChunks,
+  runSliced,
+  simdKernels,
+  slices,
+  withScratch,
+} from "./simd.ts";
 
 type Info = tf.TensorInfo;
 type Pads = { top: number; bottom: number; left: number; right: number };
@@ -305,24 +313,13 @@ function conv2DBackpropFilter(args: unknown): Info {
     return s.finish(s.reshape(product, [kh, kw, c, o]));
   }
   // The SIMD kernel vectorises over kw·c filter taps and output channels (4 at a time): with
-  // fewer than 4 taps XNNPACK's convolution is faster; other channel counts are padded to ×4
-  // (LeNet-5's first layer: 6 → 8) and the extra columns dropped.
+  // fewer than 4 taps XNNPACK's convolution is faster. Other channel counts are padded to ×4
+  // inside the kernel, image by image (LeNet-5's first layer: 6 → 8), and the extra columns of
+  // dW dropped (padding dy with tfjs's PadV2 took as long as the gradient itself).
   if (kw * c < 4) return s.finish(filterGradient(s, x, dy, info, false));
-  if (o % 4 !== 0) {
-    const o4 = Math.ceil(o / 4) * 4;
-    const dy4 = s.run("PadV2", { x: dy }, {
-      paddings: [[0, 0], [0, 0], [0, 0], [0, o4 - o]],
-      constantValue: 0,
-    });
-    const dw4 = s.run("Conv2DBackpropFilter", { x, dy: dy4 }, {
-      ...attrs,
-      dataFormat: "NHWC",
-      filterShape: [kh, kw, c, o4],
-    });
-    return s.finish(s.slice(dw4, [0, 0, 0, 0], [kh, kw, c, o]));
-  }
-  const dw = backend.makeOutput(filterShape, "float32");
-  const dwSize = kh * kw * c * o;
+  const o4 = Math.ceil(o / 4) * 4;
+  const dw = backend.makeOutput([kh, kw, c, o4], "float32");
+  const dwSize = kh * kw * c * o4;
   const padded = ((oh - 1) * sh + kh) * ((ow - 1) * sw + kw) * c;
   // Each thread pads its own images (scratch); each chunk of images sums into its own partial dW.
   const [xp, dyp] = [pointer(backend, x), pointer(backend, dy)];
@@ -331,9 +328,12 @@ function conv2DBackpropFilter(args: unknown): Info {
     work: n * oh * ow * dwSize,
     out: pointer(backend, dw),
     size: dwSize,
-    scratchPerThread: padded,
+    scratchPerThread: padded + (o4 === o ? 0 : oh * ow * o4),
   }, (from, to, partial, scratch) => [xp, dyp, partial, scratch, from, to, ...geometry(info)]);
-  return s.finish(dw);
+  if (o4 === o) return s.finish(dw);
+  const cut = s.slice(dw, [0, 0, 0, 0], [kh, kw, c, o]);
+  backend.disposeData(dw.dataId);
+  return s.finish(cut);
 }
 
 /**
@@ -652,13 +652,16 @@ function maxPoolGrad(args: unknown): Info {
     attrs.pad as "same" | "valid" | number,
     attrs.dimRoundingMode as "floor" | "round" | "ceil" | undefined,
   );
+  // The kernel zeroes dx image by image (filling tfjs's shared heap from JS is slow).
   const dx = backend.makeOutput(input.shape, "float32");
-  backend.typedArrayFromHeap(dx).fill(0);
   const [xp, dyp, dxp] = [pointer(backend, input), pointer(backend, dy), pointer(backend, dx)];
+  // Comparisons and scattered writes cost about 8 multiply-adds each (measured: 1.5 ms for
+  // LeNet-5's first pooling layer on one thread), so this layer is worth two threads.
   const parts = slices(
     backend,
     info.batchSize,
-    tf.util.sizeFromShape(info.outShape) * info.effectiveFilterHeight * info.effectiveFilterWidth,
+    8 * tf.util.sizeFromShape(info.outShape) * info.effectiveFilterHeight *
+      info.effectiveFilterWidth,
   );
   runSliced(backend, "maxpool_grad", parts, info.batchSize, (from, to) => [
     xp,
@@ -712,6 +715,47 @@ function sum(args: unknown): Info {
   return out;
 }
 
+/** Whether `bias` is `[c]` (or `[1, …, 1, c]`) for a tensor `x` of shape `[…, c]`. */
+function isBiasOf(bias: Info, x: Info): boolean {
+  return x.shape.length >= 2 && bias.shape.length >= 1 && bias.shape.length <= x.shape.length &&
+    bias.shape[bias.shape.length - 1] === x.shape[x.shape.length - 1] &&
+    bias.shape.slice(0, -1).every((d) => d === 1);
+}
+
+/**
+ * Adding a bias (`[…, c] + [c]`, how tfjs-layers adds a Conv2D's or Dense's bias while training)
+ * as one SIMD pass: tfjs-backend-wasm broadcasts with a generic loop that took 1.2–2.8 ms for
+ * LeNet-5's first layer ([128, 28, 28, 6] + [6], measured), as long as its convolution. Other
+ * additions go to the original kernel. Float addition commutes, so `a + b` and `b + a` agree.
+ */
+function add(args: unknown): Info {
+  const { inputs: { a, b }, backend } = kernelArgs(args);
+  const [x, bias] = isBiasOf(b, a) ? [a, b] : isBiasOf(a, b) ? [b, a] : [undefined, undefined];
+  if (!x || !bias || a.dtype !== "float32" || b.dtype !== "float32") {
+    return originalKernels.get("Add")!(args);
+  }
+  const cols = x.shape[x.shape.length - 1];
+  const size = tf.util.sizeFromShape(x.shape);
+  const rows = cols === 0 ? 0 : size / cols;
+  const out = backend.makeOutput(x.shape, "float32");
+  if (size === 0) return out;
+  withScratch(backend, 4 * cols, (pattern) => {
+    // Views are taken after the allocation: growing the heap detaches older ones.
+    const values = heapF32(backend, pointer(backend, bias), cols);
+    const repeated = heapF32(backend, pattern, 4 * cols);
+    for (let k = 0; k < 4; k++) repeated.set(values, k * cols);
+    const [xp, outp] = [pointer(backend, x), pointer(backend, out)];
+    runSliced(
+      backend,
+      "bias_add",
+      slices(backend, rows, size),
+      rows,
+      (from, to) => [xp, pattern, outp, from, to, cols],
+    );
+  });
+  return out;
+}
+
 /**
  * Identity shares the data (one more reference) instead of copying it, as tfjs's cpu and webgl
  * backends do. tfjs clones every tensor it saves for the backward pass (`tf.clone` is Identity),
@@ -743,6 +787,7 @@ export const WASM_GRADIENT_KERNELS: Readonly<Record<string, (args: unknown) => I
   DepthwiseConv2dNative: samePaddingFixed("DepthwiseConv2dNative", true),
   FusedDepthwiseConv2D: samePaddingFixed("FusedDepthwiseConv2D", true),
   Identity: identity,
+  Add: add,
 };
 
 const MARK = Symbol.for("convlab.wasmKernel");

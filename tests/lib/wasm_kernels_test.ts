@@ -387,8 +387,14 @@ Deno.test("wasm gradient kernels free their intermediates (no tensor or heap lea
   const x = tf.randomNormal([2, 9, 9, 3]);
   const w = tf.randomNormal([3, 3, 3, 4]);
   const dw = tf.randomNormal([3, 3, 4, 2]);
+  // 6 output channels: the filter gradient pads them to 8 inside the kernel, then slices.
+  const w6 = tf.randomNormal([3, 3, 3, 6]);
+  const bias = tf.randomNormal([6]);
   const run = () =>
     tf.tidy(() => {
+      const g = (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) =>
+        tf.add(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, "same"), c).square().sum();
+      tf.grads(g)([x, w6, bias]);
       const f = (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) =>
         tf.depthwiseConv2d(
           tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, "same"),
@@ -405,7 +411,7 @@ Deno.test("wasm gradient kernels free their intermediates (no tensor or heap lea
   for (let i = 0; i < 3; i++) run();
   assert.equal(tf.memory().numTensors, tensors);
   assert.equal(tf.engine().backend.numDataIds(), dataIds);
-  tf.dispose([x, w, dw]);
+  tf.dispose([x, w, dw, w6, bias]);
 });
 
 Deno.test("a small CNN reaches 100% training accuracy with model.fit on wasm", async () => {
@@ -509,6 +515,47 @@ Deno.test("wasm MaxPoolGrad matches cpu across window, stride and padding", asyn
     const err = relativeError(got.values, want.values);
     assert.ok(err <= TOLERANCE, `x=[${shape}] f=${f} s=${st} ${pad}: ${err}`);
   }
+});
+
+Deno.test("wasm Add of a bias ([…, c] + [c]) matches cpu for any c, either operand order", async () => {
+  const rng = new RandomStream(28);
+  for (
+    const [xShape, bShape] of [
+      [[5, 28, 28, 6], [6]], // LeNet-5's first layer: 6 channels, not a whole vector
+      [[7, 10, 10, 16], [16]],
+      [[3, 84], [84]],
+      [[2, 3, 3, 5], [1, 1, 1, 5]],
+      [[3, 10], [1, 10]],
+      [[1, 1, 7], [7]], // fewer than four rows
+      [[0, 4, 4, 6], [6]], // empty
+      [[4, 6], [4, 1]], // not a bias: the original kernel
+      [[4, 6], [4, 6]],
+    ]
+  ) {
+    const x = randomData(rng, xShape), b = randomData(rng, bShape);
+    for (const inputs of [{ a: x, b }, { a: b, b: x }]) {
+      const want = await runOn("cpu", "Add", inputs, {});
+      const got = await runOn("wasm", "Add", inputs, {});
+      const label = `[${inputs.a.shape}] + [${inputs.b.shape}]`;
+      assert.deepEqual(got.shape, want.shape, label);
+      // One float addition per element: exactly the same values.
+      assert.deepEqual(got.values, want.values, label);
+    }
+  }
+  const ints = {
+    shape: [2, 3],
+    values: Int32Array.from([1, 2, 3, 4, 5, 6]),
+    dtype: "int32" as const,
+  };
+  const bias = { shape: [3], values: Int32Array.from([10, 20, 30]), dtype: "int32" as const };
+  await tf.setBackend("wasm");
+  const sum = tf.add(
+    tf.tensor(ints.values, ints.shape, "int32"),
+    tf.tensor(bias.values, [3], "int32"),
+  );
+  assert.equal(sum.dtype, "int32");
+  assert.deepEqual(Array.from(await sum.data()), [11, 22, 33, 14, 25, 36]);
+  sum.dispose();
 });
 
 Deno.test("wasm Sum over leading axes (bias gradients) matches cpu; other reductions still work", async () => {

@@ -38,21 +38,34 @@ static void pad_image(const f32* x, f32* xp, int h, int w, int c, int hp, int wp
 
 // Filter gradient of a stride-(sh, sw) convolution for images [n0, n1):
 //   dw[ky][kx][ci][co] += Σ_{n,oy,ox} x[n][oy·sh+ky−top][ox·sw+kx−left][ci] · dy[n][oy][ox][co]
-// dw must be zeroed by the caller before the first slice. scratch: hp·wp·c floats, where
+// dw must be zeroed by the caller before the first slice. When o is not a multiple of 4, dw has
+// o4 = o rounded up to 4 output channels (the extra ones come out zero; the caller drops them)
+// and each image's dy is copied with its channels padded to o4 (LeNet-5's first layer: 6 → 8).
+// scratch: hp·wp·c floats, plus oh·ow·o4 when o is not a multiple of 4, where
 // hp = (oh−1)·sh + kh and wp = (ow−1)·sw + kw.
 //
 // With the image zero-padded, the kw·c values a filter row sees are contiguous, so dw is
 // treated as [kh][q = kx·c + ci][co] and accumulated in 4(q) × 8(co) register blocks.
 EXPORT(conv2d_filter_grad)
 void conv2d_filter_grad(const f32* x, const f32* dy, f32* dw, f32* scratch, int n0, int n1,
-                        int h, int w, int c, int oh, int ow, int o, int kh, int kw, int sh,
+                        int h, int w, int c, int oh, int ow, int o_dy, int kh, int kw, int sh,
                         int sw, int top, int left) {
   const int hp = (oh - 1) * sh + kh, wp = (ow - 1) * sw + kw;
   const int q_count = kw * c;
   const long row = (long)wp * c;
+  const int o = (o_dy + 3) & ~3;
+  f32* dy_padded = scratch + (long)hp * wp * c;
   for (int n = n0; n < n1; n++) {
     pad_image(x + (long)n * h * w * c, scratch, h, w, c, hp, wp, top, left);
-    const f32* g = dy + (long)n * oh * ow * o;
+    const f32* g = dy + (long)n * oh * ow * o_dy;
+    if (o != o_dy) {
+      for (long p = 0; p < (long)oh * ow; p++) {
+        int k = 0;
+        for (; k < o_dy; k++) dy_padded[p * o + k] = g[p * o_dy + k];
+        for (; k < o; k++) dy_padded[p * o + k] = 0.0f;
+      }
+      g = dy_padded;
+    }
     for (int ky = 0; ky < kh; ky++) {
       f32* dwk = dw + (long)ky * q_count * o;
       int q = 0;
@@ -103,21 +116,9 @@ void conv2d_filter_grad(const f32* x, const f32* dy, f32* dw, f32* scratch, int 
           wasm_v128_store(d, a0); wasm_v128_store(d + o, a1);
           wasm_v128_store(d + 2 * o, a2); wasm_v128_store(d + 3 * o, a3);
         }
-        for (; co < o; co++) {
-          for (int i = 0; i < 4; i++) {
-            f32 acc = dwk[(long)(q + i) * o + co];
-            for (int y = 0; y < oh; y++) {
-              const f32* xr = scratch + (long)(y * sh + ky) * row + q + i;
-              const f32* gr = g + (long)y * ow * o + co;
-              for (int xx = 0; xx < ow; xx++) acc += xr[(long)xx * sw * c] * gr[(long)xx * o];
-            }
-            dwk[(long)(q + i) * o + co] = acc;
-          }
-        }
       }
       for (; q < q_count; q++) {
-        int co = 0;
-        for (; co + 4 <= o; co += 4) {
+        for (int co = 0; co < o; co += 4) {
           f32* d = dwk + (long)q * o + co;
           v128_t a0 = wasm_v128_load(d);
           for (int y = 0; y < oh; y++) {
@@ -129,15 +130,6 @@ void conv2d_filter_grad(const f32* x, const f32* dy, f32* dw, f32* scratch, int 
             }
           }
           wasm_v128_store(d, a0);
-        }
-        for (; co < o; co++) {
-          f32 acc = dwk[(long)q * o + co];
-          for (int y = 0; y < oh; y++) {
-            const f32* xr = scratch + (long)(y * sh + ky) * row + q;
-            const f32* gr = g + (long)y * ow * o + co;
-            for (int xx = 0; xx < ow; xx++) acc += xr[(long)xx * sw * c] * gr[(long)xx * o];
-          }
-          dwk[(long)q * o + co] = acc;
         }
       }
     }
@@ -302,6 +294,7 @@ void maxpool_grad(const f32* x, const f32* dy, f32* dx, int n0, int n1, int h, i
     const f32* xi = x + (long)n * h * w * c;
     f32* di = dx + (long)n * h * w * c;
     const f32* gi = dy + (long)n * oh * ow * c;
+    __builtin_memset(di, 0, (unsigned long)h * w * c * sizeof(f32));
     for (int oy = 0; oy < oh; oy++) {
       int y0 = oy * sh - top, y1 = y0 + fh;
       if (y0 < 0) y0 = 0;
@@ -350,6 +343,26 @@ void maxpool_grad(const f32* x, const f32* dy, f32* dx, int n0, int n1, int h, i
         }
       }
     }
+  }
+}
+
+// Bias addition for rows [r0, r1) of a [rows][cols] tensor: out[r][j] = x[r][j] + b[j]
+// (tfjs's Add of a Conv2D or Dense output and its bias). `pattern` holds b repeated four times
+// (4·cols floats), so four rows are a whole number of vectors whatever cols is (6 in LeNet-5).
+EXPORT(bias_add)
+void bias_add(const f32* x, const f32* pattern, f32* out, int r0, int r1, int cols) {
+  int r = r0;
+  for (; r + 4 <= r1; r += 4) {
+    const long base = (long)r * cols;
+    for (int v = 0; v < cols; v++) {
+      const long i = base + 4L * v;
+      wasm_v128_store(out + i,
+                      wasm_f32x4_add(wasm_v128_load(x + i), wasm_v128_load(pattern + 4 * v)));
+    }
+  }
+  for (; r < r1; r++) {
+    const long base = (long)r * cols;
+    for (int j = 0; j < cols; j++) out[base + j] = x[base + j] + pattern[j];
   }
 }
 
