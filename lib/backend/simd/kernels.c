@@ -162,13 +162,16 @@ static inline void add_first(f32* out, v128_t a0, v128_t a1, int r) {
     wasm_v128_store(out + 4, wasm_f32x4_add(wasm_v128_load(out + 4), a1));
     return;
   }
+  if (r >= 4) {
+    wasm_v128_store(out, wasm_f32x4_add(wasm_v128_load(out), a0));
+    if (r > 4) out[4] += wasm_f32x4_extract_lane(a1, 0);
+    if (r > 5) out[5] += wasm_f32x4_extract_lane(a1, 1);
+    if (r > 6) out[6] += wasm_f32x4_extract_lane(a1, 2);
+    return;
+  }
   out[0] += wasm_f32x4_extract_lane(a0, 0);
   if (r > 1) out[1] += wasm_f32x4_extract_lane(a0, 1);
   if (r > 2) out[2] += wasm_f32x4_extract_lane(a0, 2);
-  if (r > 3) out[3] += wasm_f32x4_extract_lane(a0, 3);
-  if (r > 4) out[4] += wasm_f32x4_extract_lane(a1, 0);
-  if (r > 5) out[5] += wasm_f32x4_extract_lane(a1, 1);
-  if (r > 6) out[6] += wasm_f32x4_extract_lane(a1, 2);
 }
 
 // Input gradient of a stride-(sh, sw) convolution for images [n0, n1):
@@ -241,15 +244,17 @@ void conv2d_input_grad(const f32* dy, const f32* wp, f32* dx, f32* scratch, int 
         __builtin_memset(d + (long)iy * w * c, 0, (unsigned long)w * c * sizeof(f32));
         continue;
       }
-      for (int ix = 0; ix < w; ix++) {
-        int px = ix + left;
-        f32* dst = d + ((long)iy * w + ix) * c;
-        if (px < 0 || px >= wpad) {
-          __builtin_memset(dst, 0, (unsigned long)c * sizeof(f32));
-        } else {
-          __builtin_memcpy(dst, scratch + (long)py * row + (long)px * c,
-                           (unsigned long)c * sizeof(f32));
-        }
+      // Columns ix in [x0, x1) lie inside the padded gradient: one copy; zeros around it.
+      int x0 = left < 0 ? -left : 0, x1 = wpad - left < w ? wpad - left : w;
+      if (x1 < x0) x1 = x0;
+      f32* dst = d + (long)iy * w * c;
+      if (x0 > 0) __builtin_memset(dst, 0, (unsigned long)x0 * c * sizeof(f32));
+      if (x1 > x0) {
+        __builtin_memcpy(dst + (long)x0 * c, scratch + (long)py * row + (long)(x0 + left) * c,
+                         (unsigned long)(x1 - x0) * c * sizeof(f32));
+      }
+      if (x1 < w) {
+        __builtin_memset(dst + (long)x1 * c, 0, (unsigned long)(w - x1) * c * sizeof(f32));
       }
     }
   }
