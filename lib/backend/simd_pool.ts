@@ -39,6 +39,12 @@ export const MAX_CALLS = 8;
 /** Int32 slots per worker: generation, done, kernel, calls, arguments per call, arguments. */
 const SLOTS = 5 + MAX_CALLS * MAX_ARGS;
 const GEN = 0, DONE = 1, KERNEL = 2, CALLS = 3, ARGC = 4, ARGS = 5;
+/**
+ * How long the calling thread polls for a worker's slice before it sleeps: waking from
+ * `Atomics.wait` took tens of microseconds here, per call, and the slices of one call end
+ * within a millisecond of each other.
+ */
+const SPIN_MS = 1;
 /** A slice that does not finish in this time is a bug (a trap in a worker): fail loudly. */
 const TIMEOUT_MS = 120_000;
 
@@ -123,6 +129,7 @@ export class KernelPool {
       const at = w * SLOTS + DONE;
       const started = performance.now();
       for (let done = Atomics.load(c, at); done !== generation; done = Atomics.load(c, at)) {
+        if (performance.now() - started < SPIN_MS) continue;
         Atomics.wait(c, at, done, 1000);
         if (performance.now() - started > TIMEOUT_MS) {
           throw new Error(`Convlab's SIMD kernel ${name} did not finish on worker ${w + 1}`);
