@@ -748,7 +748,8 @@ function add(args: unknown): Info {
     runSliced(
       backend,
       "bias_add",
-      slices(backend, rows, size),
+      // Memory-bound: a read and a write per element; two threads pay off from about 1M.
+      slices(backend, rows, 2 * size),
       rows,
       (from, to) => [xp, pattern, outp, from, to, cols],
     );

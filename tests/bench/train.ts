@@ -223,13 +223,15 @@ function cpuMs(): number {
 }
 
 /**
- * Per-kernel CPU time of a few training steps, largest first, and what is left for tfjs's own
- * bookkeeping (engine, tape, layers). CPU time, not wall time: the figures stay meaningful on a
- * busy machine. Kernels that call other kernels are counted once, at the outside.
+ * Per-kernel wall and CPU time of a few training steps, largest wall time first, and what is
+ * left for tfjs's own bookkeeping (engine, tape, layers). Wall time says what a thread buys
+ * (kernels run synchronously); CPU time counts every thread of the process, helpers' polling
+ * included, and stays meaningful on a busy machine. Kernels that call other kernels are counted
+ * once, at the outside.
  */
 async function profileSteps(modelName: string, data: Dataset, steps: number) {
   const backendName = tf.getBackend();
-  const totals = new Map<string, { ms: number; calls: number }>();
+  const totals = new Map<string, { ms: number; wallMs: number; calls: number }>();
   const originals = tf.getKernelsForBackend(backendName);
   let depth = 0;
   for (const config of originals) {
@@ -239,15 +241,17 @@ async function profileSteps(modelName: string, data: Dataset, steps: number) {
       kernelFunc: (args) => {
         if (depth > 0) return config.kernelFunc(args);
         depth++;
-        const c0 = cpuMs();
+        const c0 = cpuMs(), t0 = performance.now();
         try {
           return config.kernelFunc(args);
         } finally {
           depth--;
+          const wallMs = performance.now() - t0;
           const shapes = Object.values(args.inputs).map((t) => `[${t?.shape ?? ""}]`).join("");
           const key = `${config.kernelName} ${shapes}`;
-          const t = totals.get(key) ?? { ms: 0, calls: 0 };
+          const t = totals.get(key) ?? { ms: 0, wallMs: 0, calls: 0 };
           t.ms += cpuMs() - c0;
+          t.wallMs += wallMs;
           t.calls++;
           totals.set(key, t);
         }
@@ -265,22 +269,25 @@ async function profileSteps(modelName: string, data: Dataset, steps: number) {
     const c0 = cpuMs(), t0 = performance.now();
     for (let s = 0; s < steps; s++) await model.trainOnBatch(xs, ys);
     const cpu = (cpuMs() - c0) / steps, wall = (performance.now() - t0) / steps;
-    const rows = [...totals.entries()].sort((a, b) => b[1].ms - a[1].ms);
-    const kernels = rows.reduce((a, [, t]) => a + t.ms, 0) / steps;
+    const rows = [...totals.entries()].sort((a, b) => b[1].wallMs - a[1].wallMs);
+    const kernels = rows.reduce((a, [, t]) => a + t.wallMs, 0) / steps;
+    const kernelsCpu = rows.reduce((a, [, t]) => a + t.ms, 0) / steps;
     const calls = rows.reduce((a, [, t]) => a + t.calls, 0) / steps;
     console.log(
-      `${modelName} on ${backendName}: step ${cpu.toFixed(1)} ms CPU (${
+      `${modelName} on ${backendName}, ${cl.backendInfo().threads} thread(s): step ${
         wall.toFixed(1)
-      } ms wall), ` +
-        `kernels ${kernels.toFixed(1)} ms in ${calls} calls, tfjs bookkeeping ${
-          (cpu - kernels).toFixed(1)
-        } ms`,
+      } ms wall (${cpu.toFixed(1)} ms CPU), kernels ${kernels.toFixed(1)} ms wall (${
+        kernelsCpu.toFixed(1)
+      } ms CPU) in ${calls} calls, tfjs bookkeeping ${(wall - kernels).toFixed(1)} ms wall`,
     );
+    console.log("   wall ms  share    CPU ms  calls kernel [input shapes]");
     for (const [key, t] of rows.slice(0, 30)) {
       console.log(
-        `  ${(t.ms / steps).toFixed(2).padStart(8)} ms ${
-          (100 * t.ms / steps / cpu).toFixed(1).padStart(5)
-        }%  ${t.calls / steps}x ${key}`,
+        `  ${(t.wallMs / steps).toFixed(2).padStart(8)} ${
+          (100 * t.wallMs / steps / wall).toFixed(1).padStart(5)
+        }%  ${(t.ms / steps).toFixed(2).padStart(8)}  ${
+          String(t.calls / steps).padStart(4)
+        }x ${key}`,
       );
     }
     tf.dispose([xs, ys]);
