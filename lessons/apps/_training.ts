@@ -126,13 +126,16 @@ export class TrainingJob {
   #update(update: ProgressUpdate): void {
     if (!this.running) return;
     Object.assign(this.#status, update);
-    if (update.stage !== undefined && update.stage !== this.#lastStage) {
-      this.#lastStage = update.stage;
+    // A new stage is always sent (a short run would otherwise show one value and then "done").
+    const stage = update.stage;
+    const newStage = stage !== undefined && stage !== this.#lastStage;
+    if (newStage) {
+      this.#lastStage = stage;
       const metrics = Object.entries(this.#status.metrics)
         .map(([name, value]) => `${name} ${value.toFixed(4)}`).join(", ");
-      console.log(`  ${update.stage}${metrics ? ` (${metrics})` : ""}`);
+      console.log(`  ${stage}${metrics ? ` (${metrics})` : ""}`);
     }
-    this.#emit(false);
+    this.#emit(newStage);
   }
 
   #finish(state: TrainingStatus["state"], message: string): void {
@@ -147,7 +150,7 @@ export class TrainingJob {
     this.#emit(true);
   }
 
-  /** Tell listeners, at most ten times a second unless it matters. */
+  /** Tell listeners, at most ten times a second unless it matters (a new stage, the end). */
   #emit(force: boolean): void {
     const now = performance.now();
     if (!force && now - this.#lastSent < 100) return;

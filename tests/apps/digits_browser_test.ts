@@ -4,7 +4,7 @@
  * a fresh clone (`deno task app digits`, empty cache), it runs the LeNet-5 shipped in
  * data/models/digits-lenet5: five real MNIST test digits are drawn into the boxes as mouse strokes
  * that trace their ink, and `r` must read at least four of them. Without any model (the shipped
- * one hidden), the page offers to train one and shows its progress (a tiny run: 400 digits, one
+ * one hidden), the page offers to train one and shows its progress (a short run: 4,000 digits, one
  * epoch). Screenshots go to test-artifacts/apps/.
  */
 import assert from "node:assert/strict";
@@ -85,7 +85,9 @@ Deno.test({
       port: 0,
       cacheRoot: cache,
       shippedModels: false,
-      training: { epochs: 1, trainSize: 400, testSize: 200 },
+      // Long enough (about a second here) that the page, which subscribes to the progress
+      // stream after its POST returns, sees several values; 400 digits were done before that.
+      training: { epochs: 1, trainSize: 4000, testSize: 200 },
     });
     const browser = await launchOffline();
     try {
@@ -116,7 +118,7 @@ Deno.test({
       assert.ok(seen.length >= 2, `the progress bar moved: ${seen}`);
       assert.ok(seen.every((v, i) => i === 0 || v >= seen[i - 1]), `it only moved on: ${seen}`);
       const panel = await page.textContent("#model-panel") ?? "";
-      assert.match(panel, /LeNet-5 trained on 400 MNIST images .* 1 epoch/);
+      assert.match(panel, /LeNet-5 trained on 4,000 MNIST images .* 1 epoch/);
       assert.match(panel, new RegExp(`Saved in ${cache}`));
       await page.screenshot({ path: join(ARTIFACTS, "digits-trained.png"), fullPage: true });
       assert.deepEqual(problems, { consoleErrors: [], failedRequests: [], blockedRequests: [] });
