@@ -9,6 +9,7 @@
  * @module
  */
 import { dirname, join, resolve } from "node:path";
+import { cacheDir } from "../../lib/data/cache.ts";
 
 /** A permission: `true` for all, a list for only those paths/hosts/names, absent for none. */
 export type Grant = boolean | readonly string[];
@@ -122,22 +123,14 @@ function tempDir(): string {
 }
 
 /**
- * Convlab's cache folder, found as the lib finds it (`lib/data/cache.ts`): `$CONVLAB_CACHE`, else
- * `$XDG_CACHE_HOME/convlab`, else `~/.cache/convlab` (`%LOCALAPPDATA%\convlab` on Windows).
+ * Convlab's cache folder, the one the lib uses (`cacheDir()` of `lib/data/cache.ts`), made
+ * absolute: `$CONVLAB_CACHE`, else `$XDG_CACHE_HOME/convlab`, else `~/.cache/convlab`
+ * (`%LOCALAPPDATA%\convlab` on Windows).
  * Lessons read cached datasets there and save trained models there for the apps.
  */
 export function convlabCacheDir(): string | undefined {
-  const env = (name: string) => Deno.env.get(name) || undefined;
-  const explicit = env("CONVLAB_CACHE");
-  if (explicit) return resolve(explicit);
-  const xdg = env("XDG_CACHE_HOME");
-  if (xdg) return join(xdg, "convlab");
-  if (Deno.build.os === "windows") {
-    const local = env("LOCALAPPDATA");
-    return local ? join(local, "convlab") : undefined;
-  }
-  const home = env("HOME");
-  return home ? join(home, ".cache", "convlab") : undefined;
+  const dir = cacheDir();
+  return dir === undefined ? undefined : resolve(dir);
 }
 
 /**
