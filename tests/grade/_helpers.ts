@@ -1,5 +1,9 @@
 /** Notebook builders for the grade tests. */
 import type { Cell, Notebook } from "../../kernel/notebook.ts";
+import { denoNotebook as notebook } from "../_notebook.ts";
+
+/** A notebook of cells, with Deno's kernelspec. */
+export { notebook };
 
 /** A code cell with optional nbgrader metadata. */
 export function code(source: string, nbgrader?: Record<string, unknown>): Cell {
@@ -18,20 +22,6 @@ export function markdown(source: string, nbgrader?: Record<string, unknown>): Ce
     cell_type: "markdown",
     source,
     metadata: nbgrader ? { nbgrader: { schema_version: 3, ...nbgrader } } : {},
-  };
-}
-
-/** A notebook of cells, with Deno's kernelspec. */
-export function notebook(cells: Cell[], metadata: Record<string, unknown> = {}): Notebook {
-  return {
-    nbformat: 4,
-    nbformat_minor: 5,
-    metadata: {
-      kernelspec: { display_name: "Deno", language: "typescript", name: "deno" },
-      language_info: { name: "typescript" },
-      ...metadata,
-    },
-    cells,
   };
 }
 

@@ -1,19 +1,14 @@
 /** Helpers for kernel tests: build small notebooks from cell sources. */
 import type { Cell, Notebook } from "../../kernel/notebook.ts";
+import { denoNotebook } from "../_notebook.ts";
 
 /** A cell spec: a code source, or `{ md }` for Markdown, or a code source with tags. */
 export type CellSpec = string | { md: string } | { code: string; tags?: string[]; id?: string };
 
 /** A notebook (nbformat 4.5, Deno kernelspec) with the given cells. */
 export function notebookOf(...cells: CellSpec[]): Notebook {
-  return {
-    nbformat: 4,
-    nbformat_minor: 5,
-    metadata: {
-      kernelspec: { display_name: "Deno", language: "typescript", name: "deno" },
-      language_info: { name: "typescript" },
-    },
-    cells: cells.map((spec, i): Cell => {
+  return denoNotebook(
+    cells.map((spec, i): Cell => {
       const id = `c${i + 1}`;
       if (typeof spec === "string") {
         return {
@@ -35,7 +30,7 @@ export function notebookOf(...cells: CellSpec[]): Notebook {
         execution_count: null,
       };
     }),
-  };
+  );
 }
 
 /** The project root. */
