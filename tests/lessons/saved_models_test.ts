@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { smokeParameters } from "../../kernel/course.ts";
 import { executeNotebook } from "../../kernel/execute.ts";
 import { readNotebook, writeNotebook } from "../../kernel/notebook.ts";
+import { exists } from "../../lib/data/files.ts";
 import { errorOutputs, LESSONS_DIR, ROOT } from "./_lessons.ts";
 
 const ARTIFACTS = join(ROOT, "test-artifacts", "lessons", "saved-models");
@@ -39,15 +40,6 @@ async function runLesson(
       ? cell.outputs.flatMap((o) => o.output_type === "stream" ? [o.text] : [])
       : []
   ).join("");
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 Deno.test({
